@@ -1,0 +1,131 @@
+"""Demo data for `make run`: a bureau, two Dongguan enterprises, one account per role.
+
+Idempotent: run it as often as you like; what exists is left alone. Every row is written
+through the services, so the demo's audit trail is as real as production's.
+"""
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from accounts.models import Membership, Organization, User
+from accounts.roles import BureauRole, Role
+from accounts.services import bureau_user_create, membership_add, organization_create, system_actor
+
+DEMO_PASSWORD = "Demo@2026"  # noqa: S105  (published demo password, printed by design)
+
+BUREAU_USERS = [
+    ("bureau_admin", "李建国", BureauRole.BUREAU_ADMIN),
+    ("bureau_auditor", "陈静", BureauRole.BUREAU_AUDITOR),
+    ("supervisor", "黄志明", BureauRole.SUPERVISOR),
+]
+
+ORGANIZATIONS = [
+    {
+        "key": "hk",
+        "name": "东莞市华科精密制造有限公司",
+        "credit_code": "91441900MA4W8HK3XF",
+        "province_sequence": "001234",
+        "contact_name": "王丽",
+        "contact_phone": "0769-22881234",
+        "address": "东莞市松山湖高新技术产业开发区工业西路 8 号",
+        "members": [
+            ("hk_admin", "王丽", Role.ORG_ADMIN),
+            ("hk_operator", "刘洋", Role.OPERATOR),
+            ("hk_assessor", "张伟", Role.ASSESSOR),
+            ("hk_assessor2", "赵磊", Role.ASSESSOR),
+            ("hk_assessor3", "孙强", Role.ASSESSOR),
+            ("hk_reviewer", "周敏", Role.REVIEWER),
+            ("hk_viewer", "吴芳", Role.VIEWER),
+        ],
+    },
+    {
+        "key": "yh",
+        "name": "东莞市粤海电子科技有限公司",
+        "credit_code": "91441900MA51RQ7P23",
+        "province_sequence": "001235",
+        "contact_name": "郑海",
+        "contact_phone": "0769-81234567",
+        "address": "东莞市长安镇振安中路 118 号",
+        "members": [
+            ("yh_admin", "郑海", Role.ORG_ADMIN),
+            ("yh_operator", "何婷", Role.OPERATOR),
+            ("yh_assessor", "林峰", Role.ASSESSOR),
+            ("yh_reviewer", "梁晓", Role.REVIEWER),
+            ("yh_viewer", "许可", Role.VIEWER),
+        ],
+    },
+]
+
+
+class Command(BaseCommand):
+    help = "Load demo data (idempotent) and print the demo accounts."
+
+    def handle(self, *args, **options):
+        system = system_actor("seed_demo")
+        with transaction.atomic():
+            for username, full_name, role in BUREAU_USERS:
+                if not User.objects.filter(username=username).exists():
+                    bureau_user_create(
+                        actor=system,
+                        username=username,
+                        full_name=full_name,
+                        password=DEMO_PASSWORD,
+                        role=role,
+                        must_change_password=False,
+                    )
+            bureau_admin = User.objects.get(username="bureau_admin")
+            for spec in ORGANIZATIONS:
+                self._organization(bureau_admin, spec)
+        self._print_accounts()
+
+    def _organization(self, bureau_admin: User, spec: dict) -> Organization:
+        org = Organization.objects.filter(credit_code=spec["credit_code"]).first()
+        admin_username, admin_name, _role = spec["members"][0]
+        if org is None:
+            org = organization_create(
+                actor=bureau_admin,
+                name=spec["name"],
+                credit_code=spec["credit_code"],
+                province_sequence=spec["province_sequence"],
+                contact_name=spec["contact_name"],
+                contact_phone=spec["contact_phone"],
+                address=spec["address"],
+            )
+        if not Membership.objects.filter(organization=org, user__username=admin_username).exists():
+            membership_add(
+                actor=bureau_admin,
+                organization=org,
+                username=admin_username,
+                full_name=admin_name,
+                role=Role.ORG_ADMIN,
+                password=DEMO_PASSWORD,
+                must_change_password=False,
+            )
+        org_admin = User.objects.get(username=admin_username)
+        for username, full_name, role in spec["members"][1:]:
+            if not Membership.objects.filter(organization=org, user__username=username).exists():
+                membership_add(
+                    actor=org_admin,
+                    organization=org,
+                    username=username,
+                    full_name=full_name,
+                    role=role,
+                    password=DEMO_PASSWORD,
+                    must_change_password=False,
+                )
+        return org
+
+    def _print_accounts(self) -> None:
+        out = self.stdout
+        out.write("")
+        out.write(self.style.SUCCESS("演示数据已就绪 / demo data ready"))
+        out.write(f"所有演示账号的密码 / password for every demo account: {DEMO_PASSWORD}")
+        out.write("")
+        rows = [(u, n, BureauRole(r).label, "人社局") for u, n, r in BUREAU_USERS]
+        for spec in ORGANIZATIONS:
+            rows += [(u, n, Role(r).label, spec["name"]) for u, n, r in spec["members"]]
+        width = max(len(r[0]) for r in rows) + 2
+        for username, name, role, where in rows:
+            out.write(f"  {username.ljust(width)}{name}  {role}  {where}")
+        out.write("")
+        out.write("打开 / open http://127.0.0.1:8000")

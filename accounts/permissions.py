@@ -1,0 +1,98 @@
+"""The one place that answers "may user U do action A on organisation O"."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from guardian.core import ObjectPermissionChecker
+
+from accounts.models import Organization
+from accounts.roles import READ_PERMS, BureauRole, OrgPerm
+
+BUREAU_READERS = frozenset({BureauRole.BUREAU_ADMIN, BureauRole.BUREAU_AUDITOR})
+SYSTEM_USERNAME = "system"
+
+
+def is_system_user(user) -> bool:
+    """The named inactive users that act for commands and tasks (``system``, ``system:<name>``)."""
+    username = getattr(user, "username", "") or ""
+    return username == SYSTEM_USERNAME or username.startswith(f"{SYSTEM_USERNAME}:")
+
+
+def bureau_roles(user) -> frozenset[str]:
+    """The bureau groups a user belongs to (cached on the user object for the request)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    cached = getattr(user, "_bureau_roles", None)
+    if cached is None:
+        names = set(user.groups.values_list("name", flat=True))
+        cached = frozenset(r.value for r in BureauRole if r.value in names)
+        user._bureau_roles = cached
+    return cached
+
+
+def is_bureau(user, *roles: str) -> bool:
+    held = bureau_roles(user)
+    return bool(held & set(roles)) if roles else bool(held)
+
+
+def is_bureau_reader(user) -> bool:
+    return is_bureau(user, *BUREAU_READERS)
+
+
+def _checker(user) -> ObjectPermissionChecker:
+    checker = getattr(user, "_org_perm_checker", None)
+    if checker is None:
+        checker = ObjectPermissionChecker(user)
+        user._org_perm_checker = checker
+    return checker
+
+
+def forget_cached_permissions(user) -> None:
+    for attr in ("_org_perm_checker", "_bureau_roles"):
+        if hasattr(user, attr):
+            delattr(user, attr)
+
+
+def has_org_perm(user, perm: str, organization: Organization) -> bool:
+    """A member's permission from their role (granted on the organisation through guardian).
+
+    A suspended or closed organisation keeps read access and loses every write.
+    """
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if perm not in READ_PERMS and not organization.is_active:
+        return False
+    return _checker(user).has_perm(f"accounts.{perm}", organization)
+
+
+def can_view_org(user, organization: Organization) -> bool:
+    return is_bureau_reader(user) or has_org_perm(user, OrgPerm.VIEW, organization)
+
+
+def can_view_personal_data(user, organization: Organization) -> bool:
+    return is_bureau_reader(user) or has_org_perm(user, OrgPerm.VIEW_PERSONAL_DATA, organization)
+
+
+def can_manage_members(user, organization: Organization) -> bool:
+    """The organisation's admins; the bureau admin too, so an organisation never locks itself out."""
+    return has_org_perm(user, OrgPerm.MANAGE_MEMBERS, organization) or is_bureau(user, BureauRole.BUREAU_ADMIN)
+
+
+def can_manage_organizations(user) -> bool:
+    return is_bureau(user, BureauRole.BUREAU_ADMIN)
+
+
+def require(allowed: bool, message: str = "") -> None:
+    """Raise 403 with a message a clerk can read."""
+    if not allowed:
+        raise PermissionDenied(message or "您没有执行此操作的权限")
+
+
+def organizations_visible_to(user) -> QuerySet[Organization]:
+    """Bureau readers see every organisation; members see theirs. Scope every query with this."""
+    if is_bureau_reader(user):
+        return Organization.objects.all()
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Organization.objects.none()
+    return Organization.objects.filter(memberships__user=user).distinct()

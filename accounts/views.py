@@ -1,0 +1,248 @@
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts import selectors, services
+from accounts.forms import (
+    LoginForm,
+    MemberAddForm,
+    OrganizationCreateForm,
+    OrganizationForm,
+    OrganizationStatusForm,
+    PasswordChangeForm,
+    RoleChangeForm,
+)
+from accounts.models import Organization
+from accounts.permissions import (
+    can_manage_members,
+    can_manage_organizations,
+    is_bureau,
+    is_bureau_reader,
+    require,
+)
+from accounts.roles import Role
+from audit.middleware import client_ip
+from config.ratelimit import hit
+from config.web import apply_service_errors, error_text, paginate
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        username = request.POST.get("username", "")[:150]
+        ip = client_ip(request) or "-"
+        if hit("login-ip", ip, limit=30, window=300) or hit("login-user", username.lower(), limit=10, window=900):
+            form = self.get_form()
+            form.errors.clear()
+            form.add_error(None, _("登录尝试次数过多，请 15 分钟后再试。"))
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def password_change(request):
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_change_password(
+                actor=request.user,
+                user=request.user,
+                old_password=form.cleaned_data["old_password"],
+                new_password=form.cleaned_data["new_password1"],
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            update_session_auth_hash(request, request.user)
+            messages.success(request, _("密码已修改。"))
+            return redirect("home")
+    return render(request, "accounts/password_change.html", {"form": form})
+
+
+@require_GET
+@login_required
+def home(request):
+    memberships = list(selectors.memberships_for_user(request.user))
+    return render(
+        request,
+        "accounts/home.html",
+        {"memberships": memberships, "is_bureau_reader": is_bureau_reader(request.user)},
+    )
+
+
+@require_GET
+@login_required
+def org_detail(request, org_id: int):
+    org = selectors.organization_get_for_user(request.user, org_id)
+    manage = can_manage_members(request.user, org)
+    return render(
+        request,
+        "accounts/org_detail.html",
+        {
+            "org": org,
+            "memberships": selectors.membership_list_for_org(org),
+            "can_manage_members": manage,
+            "can_edit_org": can_manage_organizations(request.user),
+            "role_form": RoleChangeForm(),
+            "roles": Role.choices,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def member_add(request, org_id: int):
+    org = selectors.organization_get_for_user(request.user, org_id)
+    require(can_manage_members(request.user, org), _("只有机构管理员可以添加成员"))
+    form = MemberAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership = services.membership_add(actor=request.user, organization=org, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("已添加成员 %(user)s，角色：%(role)s。")
+                % {"user": membership.user, "role": membership.get_role_display()},
+            )
+            return redirect(org)
+    return render(request, "accounts/member_add.html", {"org": org, "form": form})
+
+
+@require_POST
+@login_required
+def member_role(request, org_id: int, membership_id: int):
+    org = selectors.organization_get_for_user(request.user, org_id)
+    membership = selectors.membership_get_for_org(org, membership_id)
+    require(can_manage_members(request.user, org), _("只有机构管理员可以变更成员角色"))
+    form = RoleChangeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请选择有效的角色。"))
+        return redirect(org)
+    try:
+        membership = services.membership_change_role(
+            actor=request.user, membership=membership, role=form.cleaned_data["role"]
+        )
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(
+            request,
+            _("%(user)s 的角色已改为 %(role)s。") % {"user": membership.user, "role": membership.get_role_display()},
+        )
+    return redirect(org)
+
+
+@require_POST
+@login_required
+def member_remove(request, org_id: int, membership_id: int):
+    org = selectors.organization_get_for_user(request.user, org_id)
+    membership = selectors.membership_get_for_org(org, membership_id)
+    require(can_manage_members(request.user, org), _("只有机构管理员可以移除成员"))
+    try:
+        services.membership_remove(actor=request.user, membership=membership)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("已移除成员 %(user)s。") % {"user": membership.user})
+    return redirect(org)
+
+
+# --- bureau -----------------------------------------------------------------------------
+def _require_bureau_reader(user) -> None:
+    require(is_bureau_reader(user), _("此页面仅供人社局工作人员使用"))
+
+
+@require_GET
+@login_required
+def bureau_home(request):
+    require(is_bureau(request.user), _("此页面仅供人社局工作人员使用"))
+    return render(request, "accounts/bureau_home.html", {"is_bureau_reader": is_bureau_reader(request.user)})
+
+
+@require_GET
+@login_required
+def bureau_org_list(request):
+    _require_bureau_reader(request.user)
+    query = request.GET.get("q", "").strip()
+    status = request.GET.get("status", "")
+    orgs = selectors.organization_list_for_bureau(request.user, query=query, status=status)
+    return render(
+        request,
+        "accounts/bureau_org_list.html",
+        {
+            "page": paginate(request, orgs),
+            "query": query,
+            "status": status,
+            "statuses": Organization.Status.choices,
+            "can_manage": can_manage_organizations(request.user),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def bureau_org_create(request):
+    require(can_manage_organizations(request.user), _("只有人社局管理员可以新建评价机构"))
+    form = OrganizationCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            org = services.organization_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, _("已新建评价机构「%(name)s」。") % {"name": org.name})
+            return redirect(org)
+    return render(request, "accounts/bureau_org_form.html", {"form": form, "creating": True})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def bureau_org_edit(request, org_id: int):
+    require(can_manage_organizations(request.user), _("只有人社局管理员可以修改评价机构信息"))
+    org = selectors.organization_get_for_user(request.user, org_id)
+    form = OrganizationForm(request.POST or None, instance=Organization.objects.get(pk=org.pk))
+    status_form = OrganizationStatusForm(initial={"status": org.status})
+    if request.method == "POST" and form.is_valid():
+        try:
+            org = services.organization_update(
+                actor=request.user, organization=org, **{f: form.cleaned_data[f] for f in form.Meta.fields}
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, _("已保存评价机构信息。"))
+            return redirect(org)
+    return render(
+        request,
+        "accounts/bureau_org_form.html",
+        {"form": form, "creating": False, "org": org, "status_form": status_form},
+    )
+
+
+@require_POST
+@login_required
+def bureau_org_status(request, org_id: int):
+    require(can_manage_organizations(request.user), _("只有人社局管理员可以变更评价机构状态"))
+    org = selectors.organization_get_for_user(request.user, org_id)
+    form = OrganizationStatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请选择有效的状态。"))
+        return redirect("accounts:bureau_org_edit", org_id=org.pk)
+    try:
+        services.organization_set_status(actor=request.user, organization=org, **form.cleaned_data)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("机构状态已更新。"))
+    return redirect("accounts:bureau_org_edit", org_id=org.pk)

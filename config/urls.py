@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.db import connection
+from django.http import HttpResponse
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from accounts import views as account_views
+
+handler403 = "config.web.handler403"
+handler404 = "config.web.handler404"
+handler500 = "config.web.handler500"
+
+
+def healthz(request):
+    """Liveness for the load balancer and compose: the app answers and reaches its database."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return HttpResponse("ok", content_type="text/plain")
+
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("", account_views.home, name="home"),
+    path("", include("accounts.urls")),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("admin/", admin.site.urls),
+]

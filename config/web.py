@@ -1,0 +1,39 @@
+"""Small helpers shared by the views of every app."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import render
+
+
+def apply_service_errors(form, exc: ValidationError) -> None:
+    """Put a service's ValidationError on the form: on the field it names, else at the top."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            target = field if field in form.fields else None
+            for error in errors:
+                form.add_error(target, error.messages)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def error_text(exc: ValidationError) -> str:
+    return "；".join(exc.messages)
+
+
+def paginate(request, queryset, per_page: int = 50):
+    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
+def handler403(request, exception=None):
+    message = str(exception) if exception and str(exception) else "您没有执行此操作的权限"
+    return render(request, "errors/403.html", {"message": message}, status=403)
+
+
+def handler404(request, exception=None):
+    return render(request, "errors/404.html", status=404)
+
+
+def handler500(request):
+    return render(request, "errors/500.html", status=500)

@@ -1,0 +1,39 @@
+"""Assertions shared by the view tests: the isolation matrix of every view."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+
+def call(client, method: str, url: str, data=None, **extra):
+    method = method.lower()
+    if method in {"get", "head"}:
+        return getattr(client, method)(url, data or {}, **extra)
+    if method in {"put", "patch", "delete"}:
+        return getattr(client, method)(url, **extra)
+    return client.post(url, data or {}, **extra)
+
+
+def assert_login_redirect(client, method: str, url: str, data=None) -> None:
+    response = call(client, method, url, data)
+    assert response.status_code == 302, response.status_code
+    login = settings.LOGIN_URL if settings.LOGIN_URL.startswith("/") else "/login/"
+    assert response["Location"].startswith(login), response["Location"]
+
+
+def assert_status(client, method: str, url: str, status: int, data=None):
+    response = call(client, method, url, data)
+    assert response.status_code == status, (response.status_code, getattr(response, "content", b"")[:300])
+    return response
+
+
+def assert_one_event(probe, *, event_type: str, actor, organization=None):
+    events = probe.events()
+    assert len(events) == 1, [(e.event_type, e.target_repr) for e in events]
+    event = events[0]
+    assert event.event_type == event_type
+    assert event.actor_id == actor.pk
+    assert event.actor_uid == actor.pk
+    if organization is not None:
+        assert event.organization_id == organization.pk
+    return event

@@ -1,0 +1,82 @@
+"""The typed env readers refuse bad values and read secrets from files."""
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from config import env
+
+
+def test_bool_reader_accepts_the_usual_spellings_and_refuses_others(monkeypatch):
+    monkeypatch.setenv("X_FLAG", "yes")
+    assert env.env_bool("X_FLAG", False) is True
+    monkeypatch.setenv("X_FLAG", "0")
+    assert env.env_bool("X_FLAG", True) is False
+    monkeypatch.setenv("X_FLAG", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="X_FLAG"):
+        env.env_bool("X_FLAG", False)
+
+
+def test_int_reader_refuses_non_numbers_and_out_of_range(monkeypatch):
+    monkeypatch.setenv("X_INT", "12a")
+    with pytest.raises(ImproperlyConfigured):
+        env.env_int("X_INT", 1)
+    monkeypatch.setenv("X_INT", "5")
+    with pytest.raises(ImproperlyConfigured):
+        env.env_int("X_INT", 1, minimum=10)
+    assert env.env_int("X_INT", 1, maximum=10) == 5
+
+
+def test_secret_from_a_file(monkeypatch, tmp_path):
+    secret = tmp_path / "key"
+    secret.write_text("s3cret\n", encoding="utf-8")
+    monkeypatch.delenv("X_SECRET", raising=False)
+    monkeypatch.setenv("X_SECRET_FILE", str(secret))
+    assert env.env_str("X_SECRET") == "s3cret"
+    monkeypatch.setenv("X_SECRET", "other")
+    with pytest.raises(ImproperlyConfigured, match="not both"):
+        env.env_str("X_SECRET")
+
+
+def test_missing_required_variable_is_named(monkeypatch):
+    monkeypatch.delenv("X_REQUIRED", raising=False)
+    monkeypatch.delenv("X_REQUIRED_FILE", raising=False)
+    with pytest.raises(ImproperlyConfigured, match="X_REQUIRED"):
+        env.env_str("X_REQUIRED")
+
+
+def test_database_urls():
+    pg = env.parse_database_url("postgres://app:p%40ss@db.local:5433/skillcert")
+    assert pg["ENGINE"] == "django.db.backends.postgresql"
+    assert (pg["USER"], pg["PASSWORD"], pg["HOST"], pg["PORT"], pg["NAME"]) == (
+        "app",
+        "p@ss",
+        "db.local",
+        "5433",
+        "skillcert",
+    )
+    lite = env.parse_database_url("sqlite:////srv/skillcert/x.sqlite3")
+    assert lite["NAME"] == "/srv/skillcert/x.sqlite3"
+    with pytest.raises(ImproperlyConfigured):
+        env.parse_database_url("mysql://x@y/z")
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key():
+    import os
+    import subprocess
+    import sys
+
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SECRET_KEY", "DEBUG"))}
+    environment["DEBUG"] = "0"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings'; django.setup()",
+        ],
+        env=environment,
+        capture_output=True,
+        text=True,
+        cwd=os.getcwd(),
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
