@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, Q, QuerySet, Value, When
 from django.http import Http404
 
 from accounts.models import Membership, Organization
 from accounts.permissions import is_bureau_reader, organizations_visible_to
+from accounts.roles import Role
 
 
 def organization_get_for_user(user, pk: int) -> Organization:
@@ -22,8 +23,11 @@ def memberships_for_user(user) -> QuerySet[Membership]:
 
 
 def membership_list_for_org(organization: Organization) -> QuerySet[Membership]:
+    role_rank = Case(*[When(role=role, then=Value(i)) for i, role in enumerate(Role.values)])
     return (
-        Membership.objects.filter(organization=organization).select_related("user").order_by("role", "user__username")
+        Membership.objects.filter(organization=organization)
+        .select_related("user")
+        .order_by(role_rank, "user__username")
     )
 
 
