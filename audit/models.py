@@ -67,7 +67,8 @@ class AuditEvent(models.Model):
         related_name="audit_events",
         verbose_name=_("机构"),
     )
-    event_type = models.CharField(_("事件类型"), max_length=60, choices=EventType.choices, db_index=True)
+    # No `choices=` on purpose: the enum grows with the code and must not need a migration each time.
+    event_type = models.CharField(_("事件类型"), max_length=60, db_index=True)
     target_type = models.CharField(_("对象类型"), max_length=60)
     target_id = models.CharField(_("对象编号"), max_length=64)
     target_repr = models.CharField(_("对象"), max_length=300)
@@ -101,6 +102,13 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("audit rows are append-only")
+
+    @property
+    def event_label(self) -> str:
+        try:
+            return str(EventType(self.event_type).label)
+        except ValueError:
+            return self.event_type
 
     def payload(self) -> dict:
         """The fields the hash covers, in their stored form."""

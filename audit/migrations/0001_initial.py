@@ -42,19 +42,6 @@ class Migration(migrations.Migration):
                 (
                     "event_type",
                     models.CharField(
-                        choices=[
-                            ("auth.login", "登录"),
-                            ("auth.login_failed", "登录失败"),
-                            ("auth.logout", "退出登录"),
-                            ("user.password_changed", "修改密码"),
-                            ("bureau.role_granted", "授予人社局角色"),
-                            ("organization.created", "新建评价机构"),
-                            ("organization.updated", "修改评价机构信息"),
-                            ("organization.status_changed", "变更评价机构状态"),
-                            ("membership.added", "添加成员"),
-                            ("membership.role_changed", "变更成员角色"),
-                            ("membership.removed", "移除成员"),
-                        ],
                         db_index=True,
                         max_length=60,
                         verbose_name="事件类型",
