@@ -6,7 +6,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 # Chinese never renders as empty boxes, poppler for PDF checks.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b \
-      libharfbuzz-subset0 libfontconfig1 fontconfig fonts-noto-cjk poppler-utils \
+      libharfbuzz-subset0 libfontconfig1 fontconfig fonts-noto-cjk fonts-babelstone-han poppler-utils \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

@@ -214,6 +214,34 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 # --- SkillCert domain defaults ([D] in the domain reference: configuration, never code) ---
 SKILLCERT_REGION_CODE = env_str("SKILLCERT_REGION_CODE", "441900")
 SKILLCERT_PROVINCE_CODE = env_str("SKILLCERT_PROVINCE_CODE", "44")
+SKILLCERT_PLAN_LEAD_WORKING_DAYS = env_int("SKILLCERT_PLAN_LEAD_WORKING_DAYS", 5, minimum=0, maximum=60)
+SKILLCERT_PUBLICITY_WORKING_DAYS = env_int("SKILLCERT_PUBLICITY_WORKING_DAYS", 5, minimum=1, maximum=60)
+SKILLCERT_RENEWAL_WINDOW_MONTHS = env_int("SKILLCERT_RENEWAL_WINDOW_MONTHS", 3, minimum=1, maximum=24)
+SKILLCERT_RENEWAL_MIN_PLANS = env_int("SKILLCERT_RENEWAL_MIN_PLANS", 6, minimum=0)
+
+# --- signing keys and personal-data encryption (certify.signing, certify.pii) ------------
+# Private keys live in files outside the database and the repository; back them up separately.
+SKILLCERT_CERT_KEYS_DIR = env_path("SKILLCERT_CERT_KEYS_DIR", VAR_DIR / "keys" / "certificate")
+SKILLCERT_AUDIT_KEYS_DIR = env_path("SKILLCERT_AUDIT_KEYS_DIR", VAR_DIR / "keys" / "audit")
+
+
+def _pii_keys() -> dict[str, str] | None:
+    """SKILLCERT_PII_KEYS="kid1:base64key,kid2:base64key" (32-byte keys); unset → var/keys/pii.json."""
+    items = env_list("SKILLCERT_PII_KEYS", [])
+    if not items:
+        return None
+    keys = {}
+    for item in items:
+        kid, sep, value = item.partition(":")
+        if not sep or not kid.strip() or not value.strip():
+            raise ImproperlyConfigured("SKILLCERT_PII_KEYS must look like kid1:base64key,kid2:base64key.")
+        keys[kid.strip()] = value.strip()
+    return keys
+
+
+SKILLCERT_PII_KEYS = _pii_keys()
+SKILLCERT_PII_ACTIVE_KID = env_str("SKILLCERT_PII_ACTIVE_KID", "") or None
+SKILLCERT_PII_HMAC_KEY = env_str("SKILLCERT_PII_HMAC_KEY", "") or None  # base64, at least 32 bytes
 
 LOGGING = {
     "version": 1,

@@ -22,6 +22,14 @@ def error_text(exc: ValidationError) -> str:
     return "；".join(exc.messages)
 
 
+def querystring(request, drop: tuple[str, ...] = ("page",)) -> str:
+    """The request's query string without the pager's parameter, for links to other pages."""
+    params = request.GET.copy()
+    for key in drop:
+        params.pop(key, None)
+    return params.urlencode()
+
+
 def paginate(request, queryset, per_page: int = 50):
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
 

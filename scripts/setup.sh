@@ -14,7 +14,7 @@ say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
 # --- 1. system packages --------------------------------------------------------------------
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libfontconfig1 fontconfig
-          fonts-noto-cjk poppler-utils)
+          fonts-noto-cjk fonts-babelstone-han poppler-utils)
 [ "$for_tests" = 1 ] && packages+=(chromium)
 
 if command -v dpkg-query >/dev/null 2>&1; then

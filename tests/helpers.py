@@ -37,3 +37,17 @@ def assert_one_event(probe, *, event_type: str, actor, organization=None):
     if organization is not None:
         assert event.organization_id == organization.pk
     return event
+
+
+def check_guards(
+    as_user, *, method: str, url: str, data=None, outsiders=(), wrong_roles=(), wrong_method=None, user=None
+):
+    """The isolation matrix of one view: anonymous → login, outsider → 404, wrong role → 403,
+    wrong method → 405. Returns nothing; each failure names the case."""
+    assert_login_redirect(as_user(None), method, url, data)
+    for outsider in outsiders:
+        assert_status(as_user(outsider), method, url, 404, data)
+    for wrong in wrong_roles:
+        assert_status(as_user(wrong), method, url, 403, data)
+    if wrong_method:
+        assert_status(as_user(user), wrong_method, url, 405)

@@ -4,7 +4,9 @@
   // <form data-confirm="确定要移除吗？"> asks before submitting.
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    var question = form.getAttribute && form.getAttribute("data-confirm");
+    var submitter = event.submitter;
+    var question = (submitter && submitter.getAttribute("data-confirm")) ||
+      (form.getAttribute && form.getAttribute("data-confirm"));
     if (question && !window.confirm(question)) {
       event.preventDefault();
     }

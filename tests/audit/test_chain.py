@@ -99,22 +99,23 @@ def test_verify_finds_an_event_modified_behind_the_applications_back():
 
 @pytest.mark.django_db
 def test_history_rows_written_in_the_transaction_are_bound_into_the_event(world):
-    from audit.history import history_row_hash
+    from audit.history import history_group
 
     org = world.org_a
     event = AuditEvent.objects.filter(event_type="organization.created", organization=org).get()
     assert len(event.history) == 1
     bound = event.history[0]
-    record = org.history.model.objects.get(pk=bound["id"])
     assert bound["model"] == "accounts.HistoricalOrganization"
-    assert bound["hash"] == history_row_hash(record)
+    assert len(bound["ids"]) == 1
+    record = org.history.model.objects.get(pk=bound["ids"][0])
+    assert history_group(org.history.model, bound["ids"]) == (bound["ids"], bound["hash"])
     assert record.history_user == world.bureau_admin
     # editing the history row afterwards no longer matches the hash kept in the chain
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {org.history.model._meta.db_table} SET name = %s WHERE history_id = %s", ["改名", record.pk]
         )
-    assert history_row_hash(org.history.model.objects.get(pk=bound["id"])) != bound["hash"]
+    assert history_group(org.history.model, bound["ids"])[1] != bound["hash"]
 
 
 @pytest.mark.django_db

@@ -1,0 +1,64 @@
+"""Template helpers shared by every page: status badges, dates, masking."""
+
+import datetime as dt
+
+from django import template
+from django.utils.html import format_html
+
+register = template.Library()
+
+# One colour per meaning, the same on every screen (ui.md): valid/approved green, pending amber,
+# revoked/refused red, draft/closed grey.
+_BADGE = {
+    "ok": {"active", "published", "valid", "approved", "passed", "pass", "eligible", "done", "accepted", "upheld"},
+    "warn": {
+        "suspended",
+        "pending",
+        "filed",
+        "in_progress",
+        "scoring",
+        "results_approved",
+        "publicity",
+        "running",
+        "exported",
+        "open",
+        "not_yet",
+    },
+    "bad": {"revoked", "expired", "cancelled", "failed", "fail", "rejected", "absent", "disqualified", "closed_org"},
+    "grey": {"draft", "retired", "closed", "replaced", "withdrawn"},
+}
+
+
+@register.filter
+def badge_class(status: str) -> str:
+    for kind, values in _BADGE.items():
+        if status in values:
+            return f"badge-{kind}"
+    return "badge-grey"
+
+
+@register.simple_tag
+def badge(status: str, label: str):
+    return format_html('<span class="badge {}">{}</span>', badge_class(str(status)), label)
+
+
+@register.filter
+def cn_date(value) -> str:
+    """2026年11月25日 (certificates and notices)."""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if not isinstance(value, dt.date):
+        return ""
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+@register.filter
+def status_on(filing, day):
+    """(status value, label) of a filing on a day: an active filing past its end shows as expired."""
+    return filing.status_on(day), filing.status_label_on(day)
+
+
+@register.simple_tag
+def pick(form, names: str) -> list:
+    """The bound fields of a form named in a comma-separated list, in that order."""
+    return [form[name] for name in names.split(",") if name in form.fields]

@@ -1,0 +1,114 @@
+"""Reads for the evaluation workflow. Every query is scoped by organisation in the query itself."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
+
+from accounts.models import Organization
+from certify.models import Filing, FilingScope, Occupation, StandardVersion
+
+
+def _get_or_404(queryset: QuerySet, message: str, **lookup):
+    obj = queryset.filter(**lookup).first()
+    if obj is None:
+        raise Http404(message)
+    return obj
+
+
+# --- catalogue ----------------------------------------------------------------------------
+def occupation_list(*, query: str = "") -> QuerySet[Occupation]:
+    qs = Occupation.objects.annotate(work_type_count=Count("work_types"))
+    if query:
+        qs = qs.filter(Q(code__startswith=query) | Q(name__icontains=query) | Q(work_types__name__icontains=query))
+    return qs.distinct().order_by("code", "edition")
+
+
+def occupation_choices() -> QuerySet[Occupation]:
+    return Occupation.objects.filter(active=True).order_by("code")
+
+
+# --- filings ------------------------------------------------------------------------------
+def _scopes_prefetch() -> Prefetch:
+    return Prefetch("scopes", queryset=FilingScope.objects.select_related("occupation", "work_type"))
+
+
+def filing_list_for_org(organization: Organization) -> QuerySet[Filing]:
+    return (
+        Filing.objects.filter(organization=organization).prefetch_related(_scopes_prefetch()).order_by("-valid_until")
+    )
+
+
+def filing_get_for_org(organization: Organization, pk: int) -> Filing:
+    return _get_or_404(filing_list_for_org(organization), "备案不存在", pk=pk)
+
+
+def filing_list_for_bureau(*, query: str = "", status: str = "") -> QuerySet[Filing]:
+    qs = Filing.objects.select_related("organization").annotate(scope_count=Count("scopes"))
+    if query:
+        qs = qs.filter(Q(number__icontains=query) | Q(organization__name__icontains=query))
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("valid_until", "number")
+
+
+def filing_get_for_bureau(pk: int) -> Filing:
+    return _get_or_404(
+        Filing.objects.select_related("organization").prefetch_related(_scopes_prefetch()), "备案不存在", pk=pk
+    )
+
+
+# --- standards ----------------------------------------------------------------------------
+def _versions(qs: QuerySet[StandardVersion]) -> QuerySet[StandardVersion]:
+    return qs.select_related(
+        "standard__occupation", "standard__work_type", "standard__organization", "published_by"
+    ).annotate(level_count=Count("levels"))
+
+
+def standard_versions_for_org(organization: Organization) -> QuerySet[StandardVersion]:
+    return _versions(StandardVersion.objects.filter(standard__organization=organization)).order_by(
+        "standard__occupation__code", "standard_id", "-version"
+    )
+
+
+def template_versions(*, published_only: bool = True) -> QuerySet[StandardVersion]:
+    qs = StandardVersion.objects.filter(standard__organization__isnull=True)
+    if published_only:
+        qs = qs.filter(status=StandardVersion.Status.PUBLISHED)
+    return _versions(qs).order_by("standard__occupation__code", "standard_id", "-version")
+
+
+def standard_versions_for_bureau(*, query: str = "", organization_id: int | None = None):
+    qs = StandardVersion.objects.all()
+    if organization_id:
+        qs = qs.filter(standard__organization_id=organization_id)
+    if query:
+        qs = qs.filter(
+            Q(title__icontains=query)
+            | Q(standard__occupation__name__icontains=query)
+            | Q(standard__organization__name__icontains=query)
+        )
+    return _versions(qs).order_by("standard__organization__name", "standard__occupation__code", "-version")
+
+
+def standard_version_get(*, organization: Organization | None, pk: int) -> StandardVersion:
+    """A version of this organisation's standards, or of the bureau's templates when organization is None."""
+    qs = StandardVersion.objects.select_related(
+        "standard__occupation", "standard__work_type", "standard__organization", "created_by", "published_by"
+    )
+    if organization is None:
+        qs = qs.filter(standard__organization__isnull=True)
+    else:
+        qs = qs.filter(standard__organization=organization)
+    return _get_or_404(qs, "评价规范不存在", pk=pk)
+
+
+def standard_siblings(version: StandardVersion) -> QuerySet[StandardVersion]:
+    return StandardVersion.objects.filter(standard=version.standard_id).order_by("-version")
+
+
+def published_versions_for_plans(organization: Organization) -> QuerySet[StandardVersion]:
+    """Versions an organisation may file a plan under: its own published standards."""
+    return _versions(
+        StandardVersion.objects.filter(standard__organization=organization, status=StandardVersion.Status.PUBLISHED)
+    ).order_by("standard__occupation__code")
