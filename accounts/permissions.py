@@ -66,6 +66,13 @@ def has_org_perm(user, perm: str, organization: Organization) -> bool:
     return _checker(user).has_perm(f"accounts.{perm}", organization)
 
 
+def has_object_perm(user, perm: str, obj) -> bool:
+    """A guardian grant on any object (e.g. ``certify.score_plan`` on a plan)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return _checker(user).has_perm(perm, obj)
+
+
 def can_view_org(user, organization: Organization) -> bool:
     return is_bureau_reader(user) or has_org_perm(user, OrgPerm.VIEW, organization)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Mapping
 
 import chinese_calendar
 
@@ -30,8 +31,11 @@ def calendar_covers(year: int) -> bool:
     return True
 
 
-def is_working_day(day: dt.date) -> bool:
+def is_working_day(day: dt.date, *, overrides: Mapping[dt.date, bool] | None = None) -> bool:
+    """``overrides`` (day → working?) are days the bureau set by hand; they win over the package."""
     day = _plain_date(day)
+    if overrides and day in overrides:
+        return overrides[day]
     try:
         return chinese_calendar.is_workday(day)
     except NotImplementedError:
@@ -39,7 +43,7 @@ def is_working_day(day: dt.date) -> bool:
         return day.weekday() < 5
 
 
-def add_working_days(start: dt.date, count: int) -> dt.date:
+def add_working_days(start: dt.date, count: int, *, overrides: Mapping[dt.date, bool] | None = None) -> dt.date:
     """The ``count``-th working day after ``start`` (``start`` itself never counts); ``count=0`` → ``start``."""
     day = _plain_date(start)
     if isinstance(count, bool) or not isinstance(count, int) or count < 0:
@@ -47,18 +51,18 @@ def add_working_days(start: dt.date, count: int) -> dt.date:
     remaining = count
     while remaining:
         day += _ONE_DAY
-        if is_working_day(day):
+        if is_working_day(day, overrides=overrides):
             remaining -= 1
     return day
 
 
-def working_days_between(start: dt.date, end: dt.date) -> int:
+def working_days_between(start: dt.date, end: dt.date, *, overrides: Mapping[dt.date, bool] | None = None) -> int:
     """How many working days ``d`` satisfy ``start < d <= end``; 0 when ``end <= start``."""
     day, end = _plain_date(start), _plain_date(end)
     total = 0
     while day < end:
         day += _ONE_DAY
-        total += is_working_day(day)
+        total += is_working_day(day, overrides=overrides)
     return total
 
 

@@ -1,14 +1,39 @@
 from certify.models.catalogue import Occupation, WorkType
 from certify.models.filings import Filing, FilingScope
+from certify.models.people import Enrolment, Person, PriorCertificate
+from certify.models.plans import (
+    AssessmentPlan,
+    CalendarDay,
+    PlanAssessor,
+    PlanGroupObjectPermission,
+    PlanUserObjectPermission,
+    RecusalRelation,
+    SupervisionReport,
+)
+from certify.models.scoring import Objection, Result, Score, ScoreFinalError
 from certify.models.standards import PublishedStandardError, Standard, StandardLevel, StandardVersion
 
 __all__ = [
+    "AssessmentPlan",
+    "CalendarDay",
+    "Enrolment",
     "Filing",
     "FilingScope",
+    "Objection",
     "Occupation",
+    "Person",
+    "PlanAssessor",
+    "PlanGroupObjectPermission",
+    "PlanUserObjectPermission",
+    "PriorCertificate",
     "PublishedStandardError",
+    "RecusalRelation",
+    "Result",
+    "Score",
+    "ScoreFinalError",
     "Standard",
     "StandardLevel",
     "StandardVersion",
+    "SupervisionReport",
     "WorkType",
 ]

@@ -73,3 +73,99 @@ def published(world, draft):
 @pytest.fixture
 def system():
     return system_actor("tests")
+
+
+# --- plans ------------------------------------------------------------------------------------
+def valid_id(body17: str) -> str:
+    from accounts.validators import id_number_check_char
+
+    return body17 + id_number_check_char(body17)
+
+
+def candidate_ids(n: int, *, start: int = 1) -> list[str]:
+    """n distinct valid resident ID numbers (Dongguan, born 1990–1999)."""
+    ids = []
+    for i in range(start, start + n):
+        body = f"441900{1990 + i % 10}{(i % 12) + 1:02d}{(i % 28) + 1:02d}{i % 1000:03d}"
+        ids.append(valid_id(body))
+    return ids
+
+
+def candidate(name: str, id_number: str, **extra):
+    from decimal import Decimal
+
+    from certify.services.enrolments import CandidateInput
+
+    extra.setdefault("years_in_occupation", Decimal("7"))
+    return CandidateInput(name=name, id_number=id_number, **extra)
+
+
+@pytest.fixture
+def plan_factory(world, published, today):
+    """``plan_factory(**fields)`` → a draft plan of org A for level 4 of the published standard."""
+    from certify.services import calendar
+    from certify.services.plans import plan_create
+
+    def make(**fields):
+        fields.setdefault("exam_date", calendar.add_working_days(today, 10))
+        fields.setdefault("venue", "甲机械二号厂房实训车间")
+        fields.setdefault("level", 4)
+        return plan_create(actor=world.a_operator, organization=world.org_a, standard_version=published, **fields)
+
+    return make
+
+
+@pytest.fixture
+def assessors(world):
+    """Three more assessors of org A besides ``a_assessor`` (five in all, for panels of 3 and 5)."""
+    from accounts.roles import Role
+    from tests import factories
+
+    extra = [factories.member(world.org_a, Role.ASSESSOR, actor=world.bureau_admin, username=f"a_assessor{i}") for i in (2, 3, 4, 5)]
+    return [world.a_assessor, *extra]
+
+
+@pytest.fixture
+def ready_plan(world, plan_factory, assessors):
+    """A draft plan with 4 eligible candidates, 3 practical assessors and 2 invigilators, all declared:
+    it can be filed."""
+    from certify.services.enrolments import enrolment_register
+    from certify.services.plans import assessor_add, recusal_declare
+
+    plan = plan_factory()
+    names = ["张伟", "王芳", "李娜", "刘洋"]
+    for name, number in zip(names, candidate_ids(4), strict=True):
+        enrolment_register(actor=world.a_operator, plan=plan, data=candidate(name, number))
+    panel = []
+    for user in assessors[:3]:
+        panel.append(assessor_add(actor=world.a_operator, plan=plan, user=user, duty="practical", grade="assessor"))
+    for user in assessors[3:5]:
+        panel.append(assessor_add(actor=world.a_operator, plan=plan, user=user, duty="theory", grade="assessor"))
+    for member in panel:
+        recusal_declare(actor=member.user, assessor=member, relations=[])
+    plan.refresh_from_db()
+    return plan
+
+
+@pytest.fixture
+def scoring_plan(world, ready_plan, today):
+    """The ready plan filed, started on its exam date and in scoring."""
+    from certify.services.plans import plan_begin_scoring, plan_file, plan_start
+
+    plan_file(actor=world.a_operator, plan=ready_plan, today=today)
+    plan_start(actor=world.a_operator, plan=ready_plan, today=ready_plan.exam_date)
+    return plan_begin_scoring(actor=world.a_operator, plan=ready_plan)
+
+
+def score_everyone(plan, values: dict[str, tuple]):
+    """values: candidate name → (theory, practical) given by every assessor of that duty."""
+    from certify.models import PlanAssessor
+    from certify.services.scoring import score_submit
+
+    for enrolment in plan.enrolments.select_related("person"):
+        theory, practical = values[enrolment.person.name]
+        for member in PlanAssessor.objects.filter(plan=plan).select_related("user"):
+            if member.duty == "practical":
+                score_submit(actor=member.user, enrolment=enrolment, component="practical", value=practical)
+        marker = PlanAssessor.objects.filter(plan=plan, duty="theory").first().user
+        score_submit(actor=marker, enrolment=enrolment, component="theory", value=theory)

@@ -1,0 +1,423 @@
+"""Candidates: the global Person (ID encrypted, looked up by keyed hash) and the organisation's
+Enrolment in a plan, registered one by one or from an Excel roster, all or nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from accounts.permissions import require
+from accounts.validators import check_id_number, id_number_birth_date, id_number_sex, mask_id_number, mask_name
+from audit.events import EventType
+from audit.services import audit_append
+from certify import pii
+from certify.eligibility import CandidateFacts, CertificateKind, Diploma, evaluate, ruleset_from_data
+from certify.eligibility import PriorCertificate as PriorFact
+from certify.images import ImageRejected, normalise_photo
+from certify.levels import is_valid_level, level_wording
+from certify.models import AssessmentPlan, Enrolment, Person, PriorCertificate, Result
+from certify.permissions import can_approve_exceptions, can_register_candidates
+from certify.services.plans import roster_changed
+
+OPEN_PLAN_STATUSES = (
+    AssessmentPlan.Status.DRAFT,
+    AssessmentPlan.Status.FILED,
+    AssessmentPlan.Status.IN_PROGRESS,
+    AssessmentPlan.Status.SCORING,
+    AssessmentPlan.Status.RESULTS_APPROVED,
+    AssessmentPlan.Status.PUBLICITY,
+)
+
+
+@dataclass
+class PriorInput:
+    level: int
+    obtained_on: dt.date
+    kind: str = CertificateKind.SKILL_LEVEL
+    number: str = ""
+    occupation_name: str = ""
+
+
+@dataclass
+class CandidateInput:
+    name: str
+    id_number: str
+    id_type: str = Person.IdType.RESIDENT
+    employee_number: str = ""
+    hire_date: dt.date | None = None
+    dispatched: bool = False
+    phone: str = ""
+    education: str = ""
+    diploma: str = ""
+    diploma_in_field: bool = True
+    final_year_student: bool = False
+    apprenticeship_completed: bool = False
+    years_in_occupation: Decimal = Decimal("0")
+    route: str = Enrolment.Route.PROMOTION
+    direct_justification: str = ""
+    prior_certificates: list[PriorInput] = field(default_factory=list)
+
+
+@dataclass
+class Checked:
+    """A validated candidate: what to write, or the problems (field → message) that stop it."""
+
+    data: CandidateInput
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    person: Person | None = None
+    id_hash: str = ""
+    eligibility: dict = field(default_factory=dict)
+    eligible: bool = False
+
+
+def normalise_id_number(value: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", value or "").split()).upper()
+
+
+def _facts(plan: AssessmentPlan, data: CandidateInput) -> CandidateFacts:
+    return CandidateFacts(
+        as_of=plan.exam_date,
+        years_in_occupation=Decimal(str(data.years_in_occupation or 0)),
+        prior_certificates=tuple(
+            PriorFact(level=p.level, obtained_on=p.obtained_on, kind=p.kind, number=p.number)
+            for p in data.prior_certificates
+        ),
+        diploma=data.diploma or None,
+        diploma_in_field=data.diploma_in_field,
+        final_year_student=data.final_year_student,
+        apprenticeship_completed=data.apprenticeship_completed,
+    )
+
+
+def check_candidate(plan: AssessmentPlan, data: CandidateInput) -> Checked:
+    """Every rule for one candidate; errors name the field. Used by single registration and import."""
+    checked = Checked(data=data)
+    err = checked.errors.append
+    data.name = " ".join((data.name or "").split())
+    data.id_number = normalise_id_number(data.id_number)
+    if not data.name:
+        err(("name", _("请填写姓名")))
+    elif len(data.name) > 60:
+        err(("name", _("姓名不能超过 60 个字")))
+    if data.id_type not in Person.IdType.values:
+        err(("id_type", _("未知的证件类型")))
+    elif not data.id_number:
+        err(("id_number", _("请填写证件号码")))
+    elif data.id_type == Person.IdType.RESIDENT:
+        problem = check_id_number(data.id_number)
+        if problem:
+            err(("id_number", problem))
+    elif not (4 <= len(data.id_number) <= 30 and data.id_number.isalnum()):
+        err(("id_number", _("证件号码应为 4–30 位字母或数字")))
+    if not Decimal("0") <= Decimal(str(data.years_in_occupation or 0)) <= Decimal("60"):
+        err(("years_in_occupation", _("从事本职业年限应在 0–60 年之间")))
+    if data.diploma and data.diploma not in Diploma.values:
+        err(("diploma", _("未知的毕业证书类型")))
+    if data.education and data.education not in Enrolment.Education.values:
+        err(("education", _("未知的文化程度")))
+    for prior in data.prior_certificates:
+        if not is_valid_level(prior.level):
+            err(("prior_certificates", _("已有证书的等级不正确")))
+        elif prior.obtained_on > plan.exam_date:
+            err(("prior_certificates", _("已有证书的取得日期晚于考核日期")))
+    if data.route not in Enrolment.Route.values:
+        err(("route", _("未知的申报方式")))
+    elif data.route == Enrolment.Route.DIRECT:
+        if not plan.allow_direct_grading:
+            err(("route", _("本计划不接受定级申报")))
+        if not (data.direct_justification or "").strip():
+            err(("direct_justification", _("定级申报须写明理由（如技能水平、工作业绩）")))
+    if checked.errors:
+        return checked
+
+    checked.id_hash = pii.lookup_hash(id_type=data.id_type, number=data.id_number)
+    person = Person.objects.filter(id_type=data.id_type, id_number_hash=checked.id_hash).first()
+    checked.person = person
+    if person is not None:
+        if person.name != data.name:
+            err(
+                (
+                    "name",
+                    _("该证件号码已登记的姓名为「%(known)s」，与填写的「%(given)s」不一致，请核对")
+                    % {"known": mask_name(person.name), "given": data.name},
+                )
+            )
+        existing = (
+            Enrolment.objects.filter(person=person, organization=plan.organization, plan__status__in=OPEN_PLAN_STATUSES)
+            .filter(plan__occupation=plan.occupation, plan__level=plan.level)
+            .exclude(status=Enrolment.Status.WITHDRAWN)
+            .select_related("plan")
+            .first()
+        )
+        if existing is not None:
+            if existing.plan_id == plan.pk:
+                err(("id_number", _("该人员已在本计划中报名，不能重复报名")))
+            else:
+                err(
+                    (
+                        "id_number",
+                        _("该人员已在评价计划 %(n)s 中报名同一职业等级，不能重复报名") % {"n": existing.plan.number},
+                    )
+                )
+        elif Enrolment.objects.filter(person=person, plan=plan).exists():
+            err(("id_number", _("该人员曾在本计划报名后撤回，不能再次报名")))
+        checked.warnings += multi_certificate_warnings(person, plan)
+
+    if data.route == Enrolment.Route.PROMOTION and not checked.errors:
+        rules = ruleset_from_data(plan.standard_level.eligibility_rules or [])
+        result = evaluate(facts=_facts(plan, data), rules=rules)
+        checked.eligible = result.eligible
+        checked.eligibility = result.to_dict()
+        checked.eligibility["summary"] = result.summary()
+        if not result.eligible:
+            err(
+                (
+                    "route",
+                    _("不符合%(level)s申报条件：%(why)s") % {"level": plan.level_wording, "why": result.summary()},
+                )
+            )
+    return checked
+
+
+def multi_certificate_warnings(person: Person, plan: AssessmentPlan) -> list[str]:
+    """一人多证: the person has already passed this occupation and level in another plan."""
+    warnings = []
+    passed = (
+        Result.objects.filter(
+            enrolment__person=person,
+            outcome=Result.Outcome.PASS,
+            plan__occupation=plan.occupation,
+            plan__level=plan.level,
+        )
+        .exclude(plan=plan)
+        .exclude(plan__status=AssessmentPlan.Status.CANCELLED)
+        .select_related("plan__organization")
+        .first()
+    )
+    if passed is not None:
+        warnings.append(
+            _("一人多证提示：该人员已在「%(org)s」通过%(subject)s%(level)s评价（计划 %(n)s）")
+            % {
+                "org": passed.plan.organization.name,
+                "subject": plan.occupation.name,
+                "level": level_wording(plan.level),
+                "n": passed.plan.number,
+            }
+        )
+    return warnings
+
+
+def errors_to_validation(errors: list[tuple[str, str]]) -> ValidationError:
+    grouped: dict[str, list[str]] = {}
+    for key, message in errors:
+        grouped.setdefault(key, []).append(message)
+    return ValidationError(grouped)
+
+
+def new_person_row(data: CandidateInput, id_hash: str) -> Person:
+    person = Person(
+        id_type=data.id_type,
+        id_number_token=pii.encrypt(data.id_number),
+        id_number_hash=id_hash,
+        id_number_masked=mask_id_number(data.id_number),
+        name=data.name,
+    )
+    if data.id_type == Person.IdType.RESIDENT:
+        person.sex = id_number_sex(data.id_number)
+        person.birth_date = id_number_birth_date(data.id_number)
+    return person
+
+
+def new_enrolment_row(plan: AssessmentPlan, checked: Checked, person: Person, actor: User) -> Enrolment:
+    data = checked.data
+    direct = data.route == Enrolment.Route.DIRECT
+    return Enrolment(
+        organization=plan.organization,
+        plan=plan,
+        person=person,
+        employee_number=(data.employee_number or "").strip(),
+        hire_date=data.hire_date,
+        dispatched=data.dispatched,
+        phone=(data.phone or "").strip(),
+        education=data.education or "",
+        diploma=data.diploma or "",
+        diploma_in_field=data.diploma_in_field,
+        final_year_student=data.final_year_student,
+        apprenticeship_completed=data.apprenticeship_completed,
+        years_in_occupation=Decimal(str(data.years_in_occupation or 0)),
+        route=data.route,
+        eligible=checked.eligible,
+        eligibility=checked.eligibility,
+        direct_justification=(data.direct_justification or "").strip() if direct else "",
+        direct_status=Enrolment.DirectStatus.PENDING if direct else Enrolment.DirectStatus.NOT_NEEDED,
+        warnings=checked.warnings,
+        registered_by=actor,
+    )
+
+
+def prior_certificate_rows(enrolment: Enrolment, data: CandidateInput) -> list[PriorCertificate]:
+    return [
+        PriorCertificate(
+            enrolment=enrolment,
+            level=p.level,
+            kind=p.kind,
+            number=(p.number or "").strip(),
+            obtained_on=p.obtained_on,
+            occupation_name=(p.occupation_name or "").strip(),
+        )
+        for p in data.prior_certificates
+    ]
+
+
+def _locked_plan(plan: AssessmentPlan) -> AssessmentPlan:
+    return (
+        AssessmentPlan.objects.select_for_update()
+        .select_related("organization", "standard_level", "occupation")
+        .get(pk=plan.pk)
+    )
+
+
+def _require_registration_open(actor: User, plan: AssessmentPlan) -> None:
+    require(can_register_candidates(actor, plan.organization), _("您没有为本机构登记考生的权限"))
+    if plan.status != AssessmentPlan.Status.DRAFT:
+        raise ValidationError(_("评价计划已报备，考生名单已锁定，不能再登记考生"))
+
+
+def describe_enrolment(enrolment: Enrolment, checked: Checked) -> dict:
+    return {
+        "enrolment": enrolment.pk,
+        "name": enrolment.person.name,
+        "id_number": enrolment.person.id_number_masked,
+        "route": enrolment.route,
+        "eligible": checked.eligible,
+        "matched": checked.eligibility.get("matched", ""),
+        "warnings": checked.warnings,
+    }
+
+
+@transaction.atomic
+def enrolment_register(*, actor: User, plan: AssessmentPlan, data: CandidateInput) -> Enrolment:
+    plan = _locked_plan(plan)
+    _require_registration_open(actor, plan)
+    checked = check_candidate(plan, data)
+    if checked.errors:
+        raise errors_to_validation(checked.errors)
+    person = checked.person
+    if person is None:
+        person = new_person_row(checked.data, checked.id_hash)
+        person._history_user = actor
+        person.save()
+    enrolment = new_enrolment_row(plan, checked, person, actor)
+    enrolment._history_user = actor
+    enrolment.save()
+    for row in prior_certificate_rows(enrolment, checked.data):
+        row._history_user = actor
+        row.save()
+    roster_changed(plan, actor)
+    audit_append(
+        actor=actor,
+        event_type=EventType.ENROLMENT_REGISTERED,
+        target=enrolment,
+        organization=plan.organization,
+        data=describe_enrolment(enrolment, checked),
+    )
+    return enrolment
+
+
+@transaction.atomic
+def enrolment_withdraw(*, actor: User, enrolment: Enrolment, reason: str) -> Enrolment:
+    plan = _locked_plan(enrolment.plan)
+    require(can_register_candidates(actor, plan.organization), _("您没有为本机构登记考生的权限"))
+    enrolment = Enrolment.objects.select_related("person").get(pk=enrolment.pk, plan=plan)
+    if enrolment.status == Enrolment.Status.WITHDRAWN:
+        raise ValidationError(_("该报名已撤回"))
+    if plan.status not in (AssessmentPlan.Status.DRAFT, AssessmentPlan.Status.FILED):
+        raise ValidationError(_("考核开始后不能撤回报名；缺考请在评分时登记"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("撤回报名须填写原因")})
+    enrolment.status, enrolment.withdrawn_reason = Enrolment.Status.WITHDRAWN, reason
+    enrolment._history_user = actor
+    enrolment._change_reason = reason
+    enrolment.save(update_fields=["status", "withdrawn_reason"])
+    if plan.status == AssessmentPlan.Status.DRAFT:
+        roster_changed(plan, actor)
+    audit_append(
+        actor=actor,
+        event_type=EventType.ENROLMENT_WITHDRAWN,
+        target=enrolment,
+        organization=plan.organization,
+        data={"name": enrolment.person.name},
+        reason=reason,
+    )
+    return enrolment
+
+
+@transaction.atomic
+def direct_grading_decide(*, actor: User, enrolment: Enrolment, approve: bool, note: str = "") -> Enrolment:
+    """A second person approves (or refuses) a 定级 application: never the one who registered it."""
+    plan = _locked_plan(enrolment.plan)
+    require(can_approve_exceptions(actor, plan.organization), _("只有审核人或机构管理员可以审批定级申报"))
+    enrolment = Enrolment.objects.select_related("person").get(pk=enrolment.pk, plan=plan)
+    if enrolment.route != Enrolment.Route.DIRECT or enrolment.direct_status != Enrolment.DirectStatus.PENDING:
+        raise ValidationError(_("该申报不是待审批的定级申报"))
+    if enrolment.registered_by_id == actor.pk:
+        raise ValidationError(_("定级申报须由登记人以外的第二人审批"))
+    if plan.status != AssessmentPlan.Status.DRAFT:
+        raise ValidationError(_("评价计划已报备，不能再审批定级申报"))
+    note = (note or "").strip()
+    if not approve and not note:
+        raise ValidationError({"note": _("不批准时须写明理由")})
+    enrolment.direct_status = Enrolment.DirectStatus.APPROVED if approve else Enrolment.DirectStatus.REJECTED
+    enrolment.direct_decided_by, enrolment.direct_decided_at = actor, timezone.now()
+    enrolment.direct_decision_note = note
+    enrolment._history_user = actor
+    enrolment.save(update_fields=["direct_status", "direct_decided_by", "direct_decided_at", "direct_decision_note"])
+    audit_append(
+        actor=actor,
+        event_type=EventType.DIRECT_GRADING_DECIDED,
+        target=enrolment,
+        organization=plan.organization,
+        data={"approved": approve, "name": enrolment.person.name, "justification": enrolment.direct_justification},
+        reason=note,
+    )
+    return enrolment
+
+
+@transaction.atomic
+def enrolment_set_photo(*, actor: User, enrolment: Enrolment, data: bytes) -> Enrolment:
+    """The holder photo printed on the certificate: checked and normalised before it is kept."""
+    plan = _locked_plan(enrolment.plan)
+    require(can_register_candidates(actor, plan.organization), _("您没有为本机构登记考生的权限"))
+    enrolment = Enrolment.objects.select_related("person").get(pk=enrolment.pk, plan=plan)
+    try:
+        jpeg = normalise_photo(data)
+    except ImageRejected as exc:
+        raise ValidationError({"photo": exc.message}) from exc
+    old = enrolment.photo.name if enrolment.photo else ""
+    enrolment.photo.save(f"enrolment-{enrolment.pk}.jpg", ContentFile(jpeg), save=False)
+    enrolment._history_user = actor
+    enrolment.save(update_fields=["photo"])
+    audit_append(
+        actor=actor,
+        event_type=EventType.ENROLMENT_PHOTO_SET,
+        target=enrolment,
+        organization=plan.organization,
+        data={"changes": {"photo": [old, enrolment.photo.name]}, "bytes": len(jpeg)},
+    )
+    return enrolment
+
+
+def person_id_number(person: Person) -> str:
+    """The full ID number, decrypted for a role that needs it (callers check permission and log)."""
+    return pii.decrypt(person.id_number_token)

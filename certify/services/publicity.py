@@ -1,0 +1,105 @@
+"""Publicity (公示): objections recorded during the period and resolved with a reason; an upheld
+objection is carried out through the score-correction path, never by editing a result."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from accounts.permissions import require
+from audit.events import EventType
+from audit.services import audit_append
+from certify.models import AssessmentPlan, Enrolment, Objection, Score
+from certify.permissions import can_manage_plans
+
+
+def _locked(plan: AssessmentPlan) -> AssessmentPlan:
+    return AssessmentPlan.objects.select_for_update().select_related("organization").get(pk=plan.pk)
+
+
+@transaction.atomic
+def objection_record(
+    *,
+    actor: User,
+    plan: AssessmentPlan,
+    raised_by: str,
+    content: str,
+    received_on: dt.date | None = None,
+    contact: str = "",
+    enrolment: Enrolment | None = None,
+) -> Objection:
+    plan = _locked(plan)
+    require(can_manage_plans(actor, plan.organization), _("您没有管理本机构评价计划的权限"))
+    if plan.status != AssessmentPlan.Status.PUBLICITY:
+        raise ValidationError(_("只有公示期内可以登记异议"))
+    received_on = received_on or timezone.localdate()
+    if not plan.publicity_start <= received_on <= plan.publicity_end:
+        raise ValidationError(
+            {
+                "received_on": _("收到日期须在公示期内（%(s)s 至 %(e)s）")
+                % {"s": plan.publicity_start, "e": plan.publicity_end}
+            }
+        )
+    if enrolment is not None and enrolment.plan_id != plan.pk:
+        raise ValidationError({"enrolment": _("所选考生不在本计划中")})
+    raised_by, content = (raised_by or "").strip(), (content or "").strip()
+    if not raised_by:
+        raise ValidationError({"raised_by": _("请填写异议人")})
+    if not content:
+        raise ValidationError({"content": _("请填写异议内容")})
+    objection = Objection(
+        organization=plan.organization,
+        plan=plan,
+        enrolment=enrolment,
+        raised_by=raised_by,
+        contact=(contact or "").strip(),
+        content=content,
+        received_on=received_on,
+        recorded_by=actor,
+    )
+    objection._history_user = actor
+    objection.save()
+    audit_append(
+        actor=actor,
+        event_type=EventType.OBJECTION_RECORDED,
+        target=objection,
+        organization=plan.organization,
+        data={"plan": plan.number, "enrolment": enrolment.pk if enrolment else None, "received_on": received_on},
+    )
+    return objection
+
+
+@transaction.atomic
+def objection_resolve(*, actor: User, objection: Objection, upheld: bool, resolution: str) -> Objection:
+    """Upheld: the correction must already exist (a score corrected citing this objection).
+    Rejected: the reason is required. Either way the resolution is written down."""
+    plan = _locked(objection.plan)
+    require(can_manage_plans(actor, plan.organization), _("您没有管理本机构评价计划的权限"))
+    objection = Objection.objects.select_for_update().get(pk=objection.pk, plan=plan)
+    if objection.status != Objection.Status.OPEN:
+        raise ValidationError(_("该异议已处理"))
+    resolution = (resolution or "").strip()
+    if not resolution:
+        raise ValidationError({"resolution": _("请写明处理结果和理由")})
+    corrections = list(Score.objects.filter(objection=objection).values_list("pk", flat=True))
+    if upheld and not corrections:
+        raise ValidationError(_("异议成立时，须先由考评员依据该异议更正成绩，再办结异议"))
+    objection.status = Objection.Status.UPHELD if upheld else Objection.Status.REJECTED
+    objection.resolution, objection.resolved_by, objection.resolved_at = resolution, actor, timezone.now()
+    objection._history_user = actor
+    objection._change_reason = resolution
+    objection.save()
+    audit_append(
+        actor=actor,
+        event_type=EventType.OBJECTION_RESOLVED,
+        target=objection,
+        organization=plan.organization,
+        data={"upheld": upheld, "corrections": corrections, "plan": plan.number},
+        reason=resolution,
+    )
+    return objection
