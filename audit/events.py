@@ -65,3 +65,4 @@ class EventType(models.TextChoices):
     SCORES_IMPORTED = "score.imported", _("导入成绩表")
     OBJECTION_RECORDED = "objection.recorded", _("登记公示异议")
     OBJECTION_RESOLVED = "objection.resolved", _("处理公示异议")
+    PERSONAL_DATA_VIEWED = "personal_data.viewed", _("查看完整个人信息")

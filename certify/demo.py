@@ -7,6 +7,7 @@ renewal window is open), one is suspended.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.utils import timezone
 
@@ -17,6 +18,7 @@ from certify.services.filings import ScopeSpec, filing_create, filing_suspend
 from certify.services.standards import (
     standard_adopt,
     standard_draft_create,
+    standard_level_update,
     standard_publish,
     standard_template_create,
 )
@@ -97,6 +99,8 @@ def seed_standards(*, bureau_admin: User, today: dt.date) -> None:
     operator = User.objects.get(username="hk_operator")
     if not Standard.objects.filter(organization=hk, adopted_from=turner).exists():
         draft, _skipped = standard_adopt(actor=operator, organization=hk, template=turner, today=today)
+        # Dongguan's 定级: this employer grades outstanding turners directly at level 4
+        standard_level_update(actor=operator, level=draft.levels.get(level=4), direct_grading_allowed=True)
         standard_publish(actor=operator, version=draft, today=today)
     title = "华科精密电工（设备维修）企业评价规范"
     if not StandardVersion.objects.filter(standard__organization=hk, title=title).exists():
@@ -115,9 +119,177 @@ def seed_standards(*, bureau_admin: User, today: dt.date) -> None:
         standard_publish(actor=operator, version=draft, today=today)
 
 
+DEMO_NAMES = [
+    "陈志强", "林小燕", "黄建华", "何丽君", "罗俊杰", "梁晓敏", "郭海涛", "叶秀英", "邓伟明", "冯淑芬",
+    "曾国栋", "彭佳怡", "谢永康", "袁静雯", "吴嘉豪", "蔡雅琪", "苏志军", "潘美玲", "钟浩然", "卢晓丹",
+]  # fmt: skip
+
+
+def _demo_id(index: int) -> str:
+    from accounts.validators import id_number_check_char
+
+    body = f"441900{1985 + index % 12}{index % 12 + 1:02d}{index % 27 + 1:02d}{100 + index:03d}"
+    return body + id_number_check_char(body)
+
+
+def _plan(*, operator, org, version, level, exam_date, title, names, today, photos=False, direct=None):
+    from pathlib import Path
+
+    from certify.models import AssessmentPlan
+    from certify.services.enrolments import CandidateInput, PriorInput, enrolment_register, enrolment_set_photo
+    from certify.services.plans import assessor_add, plan_create, recusal_declare
+
+    existing = AssessmentPlan.objects.filter(organization=org, title=title).first()
+    if existing:
+        return existing, False
+    plan = plan_create(
+        actor=operator,
+        organization=org,
+        standard_version=version,
+        level=level,
+        title=title,
+        exam_date=exam_date,
+        venue="东莞市松山湖园区华科精密实训中心二楼",
+        contact="0769-22881234（人力资源部 王女士）",
+        internal_supervisor="周敏",
+        allow_direct_grading=bool(direct),
+    )
+    photo = (Path(__file__).resolve().parent.parent / "static" / "certify" / "example" / "photo.jpg").read_bytes()
+    for offset, (index, name) in enumerate(names):
+        data = CandidateInput(
+            name=name,
+            id_number=_demo_id(index),
+            employee_number=f"HK{2015 + index % 8}{index:04d}",
+            years_in_occupation=Decimal("7") + Decimal(index % 5),
+            education="45",
+        )
+        if level <= 3:
+            # 三级 needs a 四级 certificate held 5 years; an old 职业资格证书 counts the same
+            data.prior_certificates = [
+                PriorInput(
+                    level=level + 1,
+                    obtained_on=exam_date - dt.timedelta(days=6 * 365 + index),
+                    kind="qualification" if index % 2 else "skill_level",
+                    number=f"1{index:03d}0044{level + 1}000{index:05d}",
+                    occupation_name="车工",
+                )
+            ]
+        if direct and offset == 0:
+            data.route, data.direct_justification, data.years_in_occupation = (
+                "direct",
+                "该员工长期负责精密轴类零件加工，技能突出，获 2025 年东莞市技能大赛车工项目二等奖。",
+                Decimal("3"),
+            )
+        enrolment = enrolment_register(actor=operator, plan=plan, data=data)
+        if photos:
+            enrolment_set_photo(actor=operator, enrolment=enrolment, data=photo)
+    assessors = list(User.objects.filter(username__in=["hk_assessor", "hk_assessor2", "hk_assessor3"]).order_by("username"))
+    panel = [assessor_add(actor=operator, plan=plan, user=u, duty="practical", grade="senior") for u in assessors]
+    panel += [assessor_add(actor=operator, plan=plan, user=u, duty="theory", grade="assessor") for u in assessors[:2]]
+    for member in panel:
+        recusal_declare(actor=member.user, assessor=member, relations=[])
+    return plan, True
+
+
+def _score_all(plan, marks: dict[str, tuple]) -> None:
+    from certify.models import PlanAssessor
+    from certify.services.scoring import score_submit
+
+    for enrolment in plan.enrolments.select_related("person").filter(status="registered"):
+        if enrolment.person.name not in marks:
+            continue
+        theory, practical = marks[enrolment.person.name]
+        for member in PlanAssessor.objects.filter(plan=plan).select_related("user"):
+            if member.duty == "practical":
+                bump = Decimal(member.user.username[-1] == "3") * Decimal("1.5")
+                score_submit(actor=member.user, enrolment=enrolment, component="practical", value=practical + bump)
+        marker = PlanAssessor.objects.filter(plan=plan, duty="theory").first().user
+        score_submit(actor=marker, enrolment=enrolment, component="theory", value=theory)
+
+
+def seed_plans(*, today: dt.date) -> None:
+    """Plans in every state; the closed one has passing candidates with photos, ready for certificates."""
+    from certify.services import calendar
+    from certify.services.plans import (
+        plan_approve_results,
+        plan_begin_scoring,
+        plan_cancel,
+        plan_close,
+        plan_file,
+        plan_start,
+        plan_start_publicity,
+    )
+
+    hk = Organization.objects.get(credit_code=HK_CREDIT)
+    operator = User.objects.get(username="hk_operator")
+    reviewer = User.objects.get(username="hk_reviewer")
+    turner = StandardVersion.objects.get(standard__organization=hk, status="published", title__startswith="车工")
+    names = list(enumerate(DEMO_NAMES))
+    ahead = calendar.add_working_days(today, 12)
+
+    def past(days: int) -> dt.date:
+        return today - dt.timedelta(days=days)
+
+    def file_before(plan) -> None:
+        plan_file(actor=operator, plan=plan, today=plan.exam_date - dt.timedelta(days=14))
+
+    # closed: exam five weeks ago, publicity over — certificates can be issued
+    plan, new = _plan(operator=operator, org=hk, version=turner, level=4, exam_date=past(35),
+                      title="2026 年第三批车工四级（中级工）评价", names=names[0:6], today=today, photos=True)
+    if new:
+        file_before(plan)
+        plan_start(actor=operator, plan=plan, today=plan.exam_date)
+        plan_begin_scoring(actor=operator, plan=plan)
+        _score_all(plan, {n: (Decimal(78 + i * 2), Decimal(80 + i)) for i, (_x, n) in enumerate(names[0:5])}
+                   | {names[5][1]: (Decimal("55"), Decimal("72"))})
+        plan_approve_results(actor=reviewer, plan=plan)
+        start = past(20)
+        plan = plan_start_publicity(actor=operator, plan=plan, today=start)
+        plan_close(actor=operator, plan=plan, today=plan.publicity_end + dt.timedelta(days=1))
+    # publicity: approved and published today
+    plan, new = _plan(operator=operator, org=hk, version=turner, level=3, exam_date=past(12),
+                      title="2026 年第四批车工三级（高级工）评价", names=names[6:10], today=today, photos=True)
+    if new:
+        file_before(plan)
+        plan_start(actor=operator, plan=plan, today=plan.exam_date)
+        plan_begin_scoring(actor=operator, plan=plan)
+        _score_all(plan, {n: (Decimal(70 + i * 5), Decimal(75 + i * 3)) for i, (_x, n) in enumerate(names[6:10])})
+        plan_approve_results(actor=reviewer, plan=plan)
+        plan_start_publicity(actor=operator, plan=plan, today=today)
+    # scoring: exam last week, scores partly entered
+    plan, new = _plan(operator=operator, org=hk, version=turner, level=4, exam_date=past(6),
+                      title="2026 年第五批车工四级（中级工）评价", names=names[10:14], today=today)
+    if new:
+        file_before(plan)
+        plan_start(actor=operator, plan=plan, today=plan.exam_date)
+        plan_begin_scoring(actor=operator, plan=plan)
+        _score_all(plan, {names[10][1]: (Decimal("88"), Decimal("86.5"))})
+    # in progress: exam today
+    plan, new = _plan(operator=operator, org=hk, version=turner, level=5, exam_date=today,
+                      title="2026 年第六批车工五级（初级工）评价", names=names[14:17], today=today)
+    if new:
+        file_before(plan)
+        plan_start(actor=operator, plan=plan, today=today)
+    # filed: exam in a couple of weeks
+    plan, new = _plan(operator=operator, org=hk, version=turner, level=4, exam_date=ahead,
+                      title="2026 年第七批车工四级（中级工）评价", names=names[17:20], today=today)
+    if new:
+        plan_file(actor=operator, plan=plan, today=today)
+    # draft with a 定级 application left waiting for the second person's approval
+    _plan(operator=operator, org=hk, version=turner, level=4,
+                      exam_date=calendar.add_working_days(today, 20), title="2027 年第一批车工四级（中级工）评价",
+                      names=[(20, "张文斌"), (21, "李思琪")], today=today, direct=True)
+    # cancelled
+    plan, new = _plan(operator=operator, org=hk, version=turner, level=5, exam_date=ahead,
+                      title="2026 年第八批车工五级（初级工）评价（已取消）", names=[(22, "赵明")], today=today)
+    if new:
+        plan_cancel(actor=operator, plan=plan, reason="生产任务调整，考核推迟到明年")
+
+
 def seed_certify(*, system: User, bureau_admin: User, stdout=None) -> None:
     today = timezone.localdate()
     if not Occupation.objects.exists():
         catalogue_import_builtin(actor=bureau_admin)
     seed_filings(bureau_admin=bureau_admin, today=today)
     seed_standards(bureau_admin=bureau_admin, today=today)
+    seed_plans(today=today)

@@ -112,3 +112,111 @@ def published_versions_for_plans(organization: Organization) -> QuerySet[Standar
     return _versions(
         StandardVersion.objects.filter(standard__organization=organization, status=StandardVersion.Status.PUBLISHED)
     ).order_by("standard__occupation__code")
+
+
+# --- plans ----------------------------------------------------------------------------------
+def _plans(qs: QuerySet) -> QuerySet:
+    from certify.models import Enrolment
+
+    return qs.select_related("occupation", "work_type", "organization", "standard_version").annotate(
+        candidate_count=Count("enrolments", filter=Q(enrolments__status=Enrolment.Status.REGISTERED), distinct=True)
+    )
+
+
+def plan_list_for_org(organization: Organization, *, status: str = "", query: str = "") -> QuerySet:
+    from certify.models import AssessmentPlan
+
+    qs = AssessmentPlan.objects.filter(organization=organization)
+    if status:
+        qs = qs.filter(status=status)
+    if query:
+        qs = qs.filter(Q(number__icontains=query) | Q(title__icontains=query))
+    return _plans(qs).order_by("-exam_date", "-pk")
+
+
+def plan_get_for_org(organization: Organization, pk: int):
+    from certify.models import AssessmentPlan
+
+    qs = AssessmentPlan.objects.filter(organization=organization).select_related(
+        "organization",
+        "occupation",
+        "work_type",
+        "standard_version",
+        "standard_level",
+        "filing",
+        "supervisor",
+        "created_by",
+        "filed_by",
+        "approved_by",
+    )
+    return _get_or_404(qs, "评价计划不存在", pk=pk)
+
+
+def plan_list_for_bureau(*, status: str = "", query: str = "") -> QuerySet:
+    """Filed plans as they arrive (drafts stay with the organisation)."""
+    from certify.models import AssessmentPlan
+
+    qs = AssessmentPlan.objects.exclude(status=AssessmentPlan.Status.DRAFT)
+    if status:
+        qs = qs.filter(status=status)
+    if query:
+        qs = qs.filter(Q(number__icontains=query) | Q(title__icontains=query) | Q(organization__name__icontains=query))
+    return _plans(qs).select_related("supervisor").order_by("-filed_at", "-pk")
+
+
+def plans_supervised_by(user) -> QuerySet:
+    from certify.models import AssessmentPlan
+
+    return _plans(AssessmentPlan.objects.filter(supervisor=user)).order_by("-exam_date")
+
+
+def plan_enrolments(plan) -> QuerySet:
+    from certify.models import Enrolment
+
+    return (
+        Enrolment.objects.filter(plan=plan)
+        .select_related("person", "result", "registered_by", "direct_decided_by")
+        .order_by("status", "pk")
+    )
+
+
+def enrolment_get(plan, pk: int):
+    from certify.models import Enrolment
+
+    qs = Enrolment.objects.filter(plan=plan).select_related("person", "plan", "registered_by", "direct_decided_by")
+    return _get_or_404(qs.prefetch_related("prior_certificates"), "考生不存在", pk=pk)
+
+
+def plan_assessors(plan) -> QuerySet:
+    from certify.models import PlanAssessor
+
+    return (
+        PlanAssessor.objects.filter(plan=plan).select_related("user").prefetch_related("relations__enrolment__person")
+    )
+
+
+def plan_events(plan) -> QuerySet:
+    """The plan's own steps (who filed, approved, published…), oldest first."""
+    from audit.models import AuditEvent
+
+    return AuditEvent.objects.filter(target_type="certify.assessmentplan", target_id=str(plan.pk)).order_by("seq")
+
+
+def plan_scores(plan) -> QuerySet:
+    from certify.models import Score
+
+    return (
+        Score.objects.filter(plan=plan)
+        .select_related("enrolment__person", "assessor", "replaces", "objection")
+        .order_by("enrolment_id", "component", "subscore", "submitted_at")
+    )
+
+
+def public_plan(number: str):
+    """A plan whose results are (or were) publicly shown — by number; anything else is a 404."""
+    from certify.models import AssessmentPlan
+
+    qs = AssessmentPlan.objects.filter(
+        status__in=[AssessmentPlan.Status.PUBLICITY, AssessmentPlan.Status.CLOSED], publicity_start__isnull=False
+    ).select_related("organization", "occupation", "work_type")
+    return _get_or_404(qs, "公示不存在", number=number)

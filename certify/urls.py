@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from certify.views import catalogue, filings, standards
+from certify.views import bureau, catalogue, enrolments, filings, plans, public, scoring, standards
 
 app_name = "certify"
 
@@ -20,6 +20,33 @@ def _version_routes(prefix: str) -> list:
         path("discard/", standards.standard_discard, name=f"{name}_discard"),
     ]
 
+
+plan_routes = [
+    path("", plans.plan_detail, name="plan_detail"),
+    path("edit/", plans.plan_edit, name="plan_edit"),
+    path("do/<slug:action>/", plans.plan_transition, name="plan_transition"),
+    path("cancel/", plans.plan_cancel, name="plan_cancel"),
+    path("assessors/add/", plans.assessor_add, name="assessor_add"),
+    path("assessors/<int:assessor_id>/remove/", plans.assessor_remove, name="assessor_remove"),
+    path("assessors/<int:assessor_id>/declare/", plans.recusal_declare, name="recusal_declare"),
+    path("supervisor/", plans.supervisor_assign, name="supervisor_assign"),
+    path("objections/add/", plans.objection_add, name="objection_add"),
+    path("objections/<int:objection_id>/resolve/", plans.objection_decide, name="objection_resolve"),
+    path("candidates/new/", enrolments.enrolment_create, name="enrolment_create"),
+    path("candidates/import/", enrolments.roster_import, name="roster_import"),
+    path("candidates/template.xlsx", enrolments.roster_template, name="roster_template"),
+    path("candidates/<int:enrolment_id>/", enrolments.enrolment_detail, name="enrolment_detail"),
+    path("candidates/<int:enrolment_id>/id/", enrolments.enrolment_reveal_id, name="enrolment_reveal_id"),
+    path("candidates/<int:enrolment_id>/photo/", enrolments.enrolment_photo, name="enrolment_photo"),
+    path("candidates/<int:enrolment_id>/photo.jpg", enrolments.enrolment_photo_image, name="enrolment_photo_image"),
+    path("candidates/<int:enrolment_id>/decide/", enrolments.enrolment_decide, name="enrolment_decide"),
+    path("candidates/<int:enrolment_id>/withdraw/", enrolments.enrolment_withdraw, name="enrolment_withdraw"),
+    path("scores/", scoring.score_sheet, name="score_sheet"),
+    path("scores/<int:enrolment_id>/submit/", scoring.score_submit, name="score_submit"),
+    path("scores/correct/<int:score_id>/", scoring.score_correct, name="score_correct"),
+    path("scores/import/", scoring.scores_import, name="scores_import"),
+    path("scores/template.xlsx", scoring.scores_template, name="scores_template"),
+]
 
 urlpatterns = [
     # bureau: catalogue
@@ -50,4 +77,15 @@ urlpatterns = [
         "orgs/<int:org_id>/standards/adopt/<int:template_id>/", standards.org_standard_adopt, name="org_standard_adopt"
     ),
     path("orgs/<int:org_id>/standards/<int:version_id>/", include(_version_routes("standard"))),
+    path("orgs/<int:org_id>/plans/", plans.plan_list, name="plan_list"),
+    path("orgs/<int:org_id>/plans/new/", plans.plan_create, name="plan_create"),
+    path("orgs/<int:org_id>/plans/<int:plan_id>/", include(plan_routes)),
+    # bureau: plans, supervision, calendar
+    path("bureau/plans/", bureau.bureau_plan_list, name="bureau_plan_list"),
+    path("bureau/supervision/", bureau.supervision_list, name="supervision_list"),
+    path("bureau/supervision/<int:plan_id>/", bureau.supervision_report, name="supervision_report"),
+    path("bureau/calendar/", bureau.calendar_list, name="calendar_list"),
+    path("bureau/calendar/set/", bureau.calendar_day_set, name="calendar_day_set"),
+    # public
+    path("publicity/<str:number>/", public.publicity_page, name="publicity_page"),
 ]

@@ -123,7 +123,8 @@ def plan_create(
     standard_level = version.levels.filter(level=level).first()
     if standard_level is None:
         raise ValidationError({"level": _("所选评价规范不包含该等级")})
-    fields = _clean_fields({k: v for k, v in fields.items() if k in PLAN_FIELDS})
+    fields = {k: v for k, v in fields.items() if k in PLAN_FIELDS and not (k == "title" and not (v or "").strip())}
+    fields = _clean_fields(fields)
     plan = AssessmentPlan(
         organization=organization,
         standard_version=version,

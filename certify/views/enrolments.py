@@ -1,0 +1,207 @@
+"""Candidates of a plan: registration one by one or from Excel, the candidate page, photo, 定级
+approval, withdrawal, and the audited look at a full ID number."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.permissions import can_view_personal_data, require
+from audit.events import EventType
+from audit.services import audit_append
+from certify import selectors
+from certify.errors import ImportRejected
+from certify.forms import DirectDecisionForm, EnrolmentForm, ImportForm, PhotoForm, ReasonRequiredForm
+from certify.permissions import can_approve_exceptions, can_register_candidates
+from certify.services import enrolments as services
+from certify.views.plans import plan_context
+from config.web import apply_service_errors, error_text
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _enrolment(request, org_id: int, plan_id: int, enrolment_id: int):
+    org, plan = plan_context(request, org_id, plan_id)
+    return org, plan, selectors.enrolment_get(plan, enrolment_id)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def enrolment_create(request, org_id: int, plan_id: int):
+    org, plan = plan_context(request, org_id, plan_id)
+    require(can_register_candidates(request.user, org), _("您没有为本机构登记考生的权限"))
+    form = EnrolmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            enrolment = services.enrolment_register(actor=request.user, plan=plan, data=form.candidate())
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, _("已登记考生 %(name)s。") % {"name": enrolment.person.name})
+            for warning in enrolment.warnings:
+                messages.warning(request, warning)
+            return redirect(plan)
+    return render(request, "certify/enrolment_form.html", {"org": org, "plan": plan, "form": form})
+
+
+@require_GET
+@login_required
+def enrolment_detail(request, org_id: int, plan_id: int, enrolment_id: int):
+    org, plan, enrolment = _enrolment(request, org_id, plan_id, enrolment_id)
+    return render(
+        request,
+        "certify/enrolment_detail.html",
+        {
+            "org": org,
+            "plan": plan,
+            "enrolment": enrolment,
+            "scores": selectors.plan_scores(plan).filter(enrolment=enrolment),
+            "result": getattr(enrolment, "result", None),
+            "can_register": can_register_candidates(request.user, org),
+            "can_decide": can_approve_exceptions(request.user, org) and enrolment.registered_by_id != request.user.pk,
+            "can_see_ids": can_view_personal_data(request.user, org),
+            "photo_form": PhotoForm(),
+            "decision_form": DirectDecisionForm(),
+            "withdraw_form": ReasonRequiredForm(),
+        },
+    )
+
+
+@require_POST
+@login_required
+def enrolment_reveal_id(request, org_id: int, plan_id: int, enrolment_id: int):
+    """The full ID number, for roles that need it; every look is written to the audit trail."""
+    org, plan, enrolment = _enrolment(request, org_id, plan_id, enrolment_id)
+    require(can_view_personal_data(request.user, org), _("您没有查看完整证件号码的权限"))
+    with transaction.atomic():
+        audit_append(
+            actor=request.user,
+            event_type=EventType.PERSONAL_DATA_VIEWED,
+            target=enrolment,
+            organization=org,
+            data={"field": "id_number", "person": enrolment.person_id, "masked": enrolment.person.id_number_masked},
+        )
+    response = render(
+        request,
+        "certify/enrolment_id.html",
+        {"org": org, "plan": plan, "enrolment": enrolment, "id_number": services.person_id_number(enrolment.person)},
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+@login_required
+def enrolment_photo(request, org_id: int, plan_id: int, enrolment_id: int):
+    org, plan, enrolment = _enrolment(request, org_id, plan_id, enrolment_id)
+    require(can_register_candidates(request.user, org), _("您没有为本机构登记考生的权限"))
+    form = PhotoForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("请选择照片文件。"))
+    else:
+        try:
+            services.enrolment_set_photo(
+                actor=request.user, enrolment=enrolment, data=form.cleaned_data["photo"].read()
+            )
+        except ValidationError as exc:
+            messages.error(request, error_text(exc))
+        else:
+            messages.success(request, _("证件照已上传。"))
+    return redirect("certify:enrolment_detail", org_id=org.pk, plan_id=plan.pk, enrolment_id=enrolment.pk)
+
+
+@require_GET
+@login_required
+def enrolment_photo_image(request, org_id: int, plan_id: int, enrolment_id: int):
+    """The photo, served only to people who may see the candidate (media is never public)."""
+    _org, _plan, enrolment = _enrolment(request, org_id, plan_id, enrolment_id)
+    if not enrolment.photo:
+        return HttpResponse(status=404)
+    with enrolment.photo.open("rb") as handle:
+        response = HttpResponse(handle.read(), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@require_POST
+@login_required
+def enrolment_decide(request, org_id: int, plan_id: int, enrolment_id: int):
+    org, plan, enrolment = _enrolment(request, org_id, plan_id, enrolment_id)
+    require(can_approve_exceptions(request.user, org), _("只有审核人或机构管理员可以审批定级申报"))
+    form = DirectDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请选择审批结果。"))
+    else:
+        try:
+            services.direct_grading_decide(
+                actor=request.user,
+                enrolment=enrolment,
+                approve=form.cleaned_data["decision"] == "approve",
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as exc:
+            messages.error(request, error_text(exc))
+        else:
+            messages.success(request, _("定级申报已审批。"))
+    return redirect("certify:enrolment_detail", org_id=org.pk, plan_id=plan.pk, enrolment_id=enrolment.pk)
+
+
+@require_POST
+@login_required
+def enrolment_withdraw(request, org_id: int, plan_id: int, enrolment_id: int):
+    org, plan, enrolment = _enrolment(request, org_id, plan_id, enrolment_id)
+    require(can_register_candidates(request.user, org), _("您没有为本机构登记考生的权限"))
+    form = ReasonRequiredForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        services.enrolment_withdraw(actor=request.user, enrolment=enrolment, reason=reason)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+        return redirect("certify:enrolment_detail", org_id=org.pk, plan_id=plan.pk, enrolment_id=enrolment.pk)
+    messages.success(request, _("已撤回 %(name)s 的报名。") % {"name": enrolment.person.name})
+    return redirect(plan)
+
+
+# --- roster import ----------------------------------------------------------------------------
+@require_http_methods(["GET", "POST"])
+@login_required
+def roster_import(request, org_id: int, plan_id: int):
+    from certify.services.imports import roster_import as do_import
+
+    org, plan = plan_context(request, org_id, plan_id)
+    require(can_register_candidates(request.user, org), _("您没有为本机构登记考生的权限"))
+    form = ImportForm(request.POST or None, request.FILES or None)
+    errors = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            result = do_import(actor=request.user, plan=plan, file=upload, filename=upload.name)
+        except ImportRejected as exc:
+            errors = exc.errors
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        else:
+            messages.success(request, _("已导入 %(n)d 名考生。") % {"n": result.created})
+            for warning in result.warnings:
+                messages.warning(request, warning)
+            return redirect(plan)
+    status = 400 if errors else 200
+    return render(
+        request, "certify/roster_import.html", {"org": org, "plan": plan, "form": form, "errors": errors}, status=status
+    )
+
+
+@require_GET
+@login_required
+def roster_template(request, org_id: int, plan_id: int):
+    from certify.services.imports import roster_template as template
+
+    org, _plan = plan_context(request, org_id, plan_id)
+    require(can_register_candidates(request.user, org), _("您没有为本机构登记考生的权限"))
+    response = HttpResponse(template(), content_type=XLSX)
+    response["Content-Disposition"] = "attachment; filename*=UTF-8''roster-template.xlsx"
+    return response

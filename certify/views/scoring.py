@@ -1,0 +1,176 @@
+"""The assessor's score sheet, corrections, and score-sheet import."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.permissions import require
+from certify import selectors
+from certify.errors import ImportRejected
+from certify.forms import CorrectionForm, ImportForm
+from certify.models import Enrolment, Objection, PlanAssessor, RecusalRelation, Score
+from certify.permissions import can_score_plan
+from certify.services import scoring as services
+from certify.views.plans import plan_context
+from config.web import error_text
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+COMPONENT_OF = {v: k for k, v in services.DUTY_FOR.items()}
+
+
+def _columns(plan, user) -> list[tuple[str, str, str]]:
+    """(component, sub-score, heading) the user scores in this plan."""
+    cfg = plan.standard_level
+    columns = []
+    for duty in PlanAssessor.objects.filter(plan=plan, user=user).values_list("duty", flat=True):
+        component = COMPONENT_OF[duty]
+        if component not in cfg.components():
+            continue
+        label = str(Score.Component(component).label)
+        if component == Score.Component.REVIEW and cfg.review_subscores:
+            columns += [(component, s["name"], f"{label}·{s['name']}") for s in cfg.review_subscores]
+        else:
+            columns.append((component, "", label))
+    return columns
+
+
+@require_GET
+@login_required
+def score_sheet(request, org_id: int, plan_id: int):
+    org, plan = plan_context(request, org_id, plan_id)
+    require(can_score_plan(request.user, plan), _("只有被指派到本计划的考评员可以录入成绩"))
+    columns = _columns(plan, request.user)
+    recused = set(
+        RecusalRelation.objects.filter(assessor__plan=plan, assessor__user=request.user).values_list(
+            "enrolment_id", flat=True
+        )
+    )
+    mine = {}
+    for score in Score.objects.filter(plan=plan, assessor=request.user, replaced_by__isnull=True):
+        mine[(score.enrolment_id, score.component, score.subscore)] = score
+    rows = []
+    for enrolment in selectors.plan_enrolments(plan).filter(status=Enrolment.Status.REGISTERED):
+        cells = [{"column": c, "score": mine.get((enrolment.pk, c[0], c[1]))} for c in columns]
+        rows.append({"enrolment": enrolment, "recused": enrolment.pk in recused, "cells": cells})
+    return render(
+        request,
+        "certify/score_sheet.html",
+        {"org": org, "plan": plan, "columns": columns, "rows": rows, "outcomes": Score.Outcome.choices},
+    )
+
+
+@require_POST
+@login_required
+def score_submit(request, org_id: int, plan_id: int, enrolment_id: int):
+    """One candidate's row of the sheet: every filled cell is submitted, all or none."""
+    org, plan = plan_context(request, org_id, plan_id)
+    require(can_score_plan(request.user, plan), _("只有被指派到本计划的考评员可以录入成绩"))
+    enrolment = selectors.enrolment_get(plan, enrolment_id)
+    submitted = 0
+    try:
+        with transaction.atomic():
+            for component, subscore, _heading in _columns(plan, request.user):
+                key = f"{component}:{subscore}"
+                value = request.POST.get(f"value_{key}", "").strip()
+                outcome = request.POST.get(f"outcome_{key}", Score.Outcome.SCORED)
+                if not value and outcome == Score.Outcome.SCORED:
+                    continue
+                services.score_submit(
+                    actor=request.user,
+                    enrolment=enrolment,
+                    component=component,
+                    subscore=subscore,
+                    value=value or None,
+                    outcome=outcome,
+                )
+                submitted += 1
+    except ValidationError as exc:
+        messages.error(request, f"{enrolment.person.name}：{error_text(exc)}")
+    else:
+        if submitted:
+            messages.success(
+                request,
+                _("已提交 %(name)s 的 %(n)d 项成绩，提交后不能修改。")
+                % {"name": enrolment.person.name, "n": submitted},
+            )
+        else:
+            messages.warning(request, _("没有填写成绩。"))
+    return redirect("certify:score_sheet", org_id=org.pk, plan_id=plan.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def score_correct(request, org_id: int, plan_id: int, score_id: int):
+    org, plan = plan_context(request, org_id, plan_id)
+    score = Score.objects.filter(plan=plan, pk=score_id).select_related("enrolment__person").first()
+    if score is None:
+        raise Http404("成绩不存在")
+    require(score.assessor_id == request.user.pk, _("只能由原评分的考评员更正自己的成绩"))
+    objections = Objection.objects.filter(plan=plan, status=Objection.Status.OPEN)
+    form = CorrectionForm(request.POST or None, initial={"value": score.value, "outcome": score.outcome})
+    if request.method == "POST" and form.is_valid():
+        objection = objections.filter(pk=form.cleaned_data.get("objection") or 0).first()
+        try:
+            services.score_correct(
+                actor=request.user,
+                score=score,
+                value=form.cleaned_data["value"] or None,
+                outcome=form.cleaned_data["outcome"],
+                reason=form.cleaned_data["reason"],
+                objection=objection,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        else:
+            messages.success(request, _("已提交更正，原成绩保留在记录中。"))
+            return redirect("certify:score_sheet", org_id=org.pk, plan_id=plan.pk)
+    return render(
+        request,
+        "certify/score_correct.html",
+        {"org": org, "plan": plan, "score": score, "form": form, "objections": objections},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def scores_import(request, org_id: int, plan_id: int):
+    from certify.services.imports import scores_import as do_import
+
+    org, plan = plan_context(request, org_id, plan_id)
+    require(can_score_plan(request.user, plan), _("只有被指派到本计划的考评员可以录入成绩"))
+    form = ImportForm(request.POST or None, request.FILES or None)
+    errors = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            result = do_import(actor=request.user, plan=plan, file=upload, filename=upload.name)
+        except ImportRejected as exc:
+            errors = exc.errors
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        else:
+            messages.success(request, _("已导入 %(n)d 项成绩。") % {"n": result.created})
+            return redirect("certify:score_sheet", org_id=org.pk, plan_id=plan.pk)
+    return render(
+        request,
+        "certify/scores_import.html",
+        {"org": org, "plan": plan, "form": form, "errors": errors},
+        status=400 if errors else 200,
+    )
+
+
+@require_GET
+@login_required
+def scores_template(request, org_id: int, plan_id: int):
+    from certify.services.imports import scores_template as template
+
+    _org, plan = plan_context(request, org_id, plan_id)
+    require(can_score_plan(request.user, plan), _("只有被指派到本计划的考评员可以录入成绩"))
+    response = HttpResponse(template(plan), content_type=XLSX)
+    response["Content-Disposition"] = "attachment; filename*=UTF-8''score-sheet.xlsx"
+    return response
