@@ -1,4 +1,5 @@
 from certify.models.catalogue import Occupation, WorkType
+from certify.models.certificates import Certificate, ExportBatch, IssuanceBatch, NumberCounter, Seal
 from certify.models.filings import Filing, FilingScope
 from certify.models.people import Enrolment, Person, PriorCertificate
 from certify.models.plans import (
@@ -16,6 +17,11 @@ from certify.models.standards import PublishedStandardError, Standard, StandardL
 __all__ = [
     "AssessmentPlan",
     "CalendarDay",
+    "Certificate",
+    "ExportBatch",
+    "IssuanceBatch",
+    "NumberCounter",
+    "Seal",
     "Enrolment",
     "Filing",
     "FilingScope",

@@ -169,3 +169,38 @@ def score_everyone(plan, values: dict[str, tuple]):
                 score_submit(actor=member.user, enrolment=enrolment, component="practical", value=practical)
         marker = PlanAssessor.objects.filter(plan=plan, duty="theory").first().user
         score_submit(actor=marker, enrolment=enrolment, component="theory", value=theory)
+
+
+# --- certificates -------------------------------------------------------------------------------
+def photo_bytes() -> bytes:
+    from pathlib import Path
+
+    return (Path(__file__).resolve().parents[2] / "static" / "certify" / "example" / "photo.jpg").read_bytes()
+
+
+@pytest.fixture
+def closed_plan(world, scoring_plan):
+    """The scoring plan with results approved, publicity over and the plan closed: 张伟, 王芳 and
+    刘洋 passed, 李娜 failed the practical. Everyone has a photo."""
+    import datetime as dt
+
+    from certify.services.enrolments import enrolment_set_photo
+    from certify.services.plans import plan_approve_results, plan_close, plan_start_publicity
+
+    score_everyone(scoring_plan, {"张伟": (80, 82), "王芳": (75, 70.5), "李娜": (65, 59.9), "刘洋": (90, 88)})
+    plan_approve_results(actor=world.a_reviewer, plan=scoring_plan)
+    plan = plan_start_publicity(actor=world.a_operator, plan=scoring_plan, today=scoring_plan.exam_date)
+    for enrolment in plan.enrolments.all():
+        enrolment_set_photo(actor=world.a_operator, enrolment=enrolment, data=photo_bytes())
+    return plan_close(actor=world.a_operator, plan=plan, today=plan.publicity_end + dt.timedelta(days=1))
+
+
+@pytest.fixture
+def issued(world, closed_plan, django_capture_on_commit_callbacks):
+    """Certificates of the closed plan, issued through the batch job with their PDFs rendered."""
+    from certify.models import Certificate
+    from certify.services.issuing import issuance_request
+
+    with django_capture_on_commit_callbacks(execute=True):
+        issuance_request(actor=world.a_operator, plan=closed_plan)
+    return list(Certificate.objects.filter(plan=closed_plan).order_by("number"))

@@ -1,0 +1,233 @@
+"""A certificate's life after issue: revoke, suspend and reinstate, re-issue a lost one (补发), correct
+a wrong field (a new version; the old QR then reports "replaced"), the organisation's seal."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Organization, User
+from accounts.permissions import has_org_perm, is_bureau, require
+from accounts.roles import BureauRole, OrgPerm
+from audit.chain import diff
+from audit.events import EventType
+from audit.services import audit_append
+from certify.images import ImageRejected, normalise_seal
+from certify.models import Certificate, Seal
+from certify.services.issuing import EMPTY_WORK_TYPE, sign
+
+C = Certificate.Status
+CORRECTABLE = ("holder_name", "work_type_name")
+
+
+def can_change_certificates(user, organization: Organization) -> bool:
+    """Operators and org admins of the issuing organisation; the bureau admin too (bureau service)."""
+    return has_org_perm(user, OrgPerm.REVOKE_CERTIFICATES, organization) or is_bureau(user, BureauRole.BUREAU_ADMIN)
+
+
+def _locked(certificate: Certificate) -> Certificate:
+    return Certificate.objects.select_for_update().select_related("organization", "person").get(pk=certificate.pk)
+
+
+def _reason(reason: str, what: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("%(what)s须填写原因") % {"what": what}})
+    return reason
+
+
+def _current(certificate: Certificate) -> None:
+    if certificate.status == C.REPLACED:
+        raise ValidationError(_("该证书已更正，请在最新版本上操作"))
+
+
+def _change(*, actor, certificate: Certificate, to: str, event_type: EventType, reason: str, category: str = ""):
+    old = certificate.status
+    certificate.status, certificate.status_changed_at = to, timezone.now()
+    certificate.revoked_at = certificate.status_changed_at if to == C.REVOKED else None
+    certificate.reason_category, certificate.reason = category, reason
+    certificate._history_user = actor
+    certificate._change_reason = reason
+    certificate.save(update_fields=["status", "status_changed_at", "revoked_at", "reason_category", "reason"])
+    audit_append(
+        actor=actor,
+        event_type=event_type,
+        target=certificate,
+        organization=certificate.organization,
+        data={"number": certificate.number, "changes": {"status": [old, to]}, "category": category},
+        reason=reason,
+    )
+    return certificate
+
+
+@transaction.atomic
+def certificate_revoke(*, actor: User, certificate: Certificate, category: str, reason: str) -> Certificate:
+    certificate = _locked(certificate)
+    require(can_change_certificates(actor, certificate.organization), _("您没有撤销本机构证书的权限"))
+    _current(certificate)
+    if certificate.status == C.REVOKED:
+        raise ValidationError(_("该证书已撤销"))
+    if category not in Certificate.RevokeReason.values:
+        raise ValidationError({"category": _("请选择撤销原因类别")})
+    return _change(
+        actor=actor,
+        certificate=certificate,
+        to=C.REVOKED,
+        event_type=EventType.CERTIFICATE_REVOKED,
+        reason=_reason(reason, _("撤销证书")),
+        category=category,
+    )
+
+
+@transaction.atomic
+def certificate_suspend(*, actor: User, certificate: Certificate, reason: str) -> Certificate:
+    certificate = _locked(certificate)
+    require(can_change_certificates(actor, certificate.organization), _("您没有变更本机构证书状态的权限"))
+    _current(certificate)
+    if certificate.status != C.VALID:
+        raise ValidationError(_("只有有效的证书可以暂停"))
+    return _change(
+        actor=actor,
+        certificate=certificate,
+        to=C.SUSPENDED,
+        event_type=EventType.CERTIFICATE_SUSPENDED,
+        reason=_reason(reason, _("暂停证书")),
+    )
+
+
+@transaction.atomic
+def certificate_reinstate(*, actor: User, certificate: Certificate, reason: str) -> Certificate:
+    certificate = _locked(certificate)
+    require(can_change_certificates(actor, certificate.organization), _("您没有变更本机构证书状态的权限"))
+    if certificate.status != C.SUSPENDED:
+        raise ValidationError(_("只有暂停的证书可以恢复"))
+    return _change(
+        actor=actor,
+        certificate=certificate,
+        to=C.VALID,
+        event_type=EventType.CERTIFICATE_REINSTATED,
+        reason=_reason(reason, _("恢复证书")),
+    )
+
+
+def _render_after_commit(certificate_id: int, batch_id: int | None) -> None:
+    from certify.services.issuing import _dispatch_renders
+
+    transaction.on_commit(lambda: _dispatch_renders([certificate_id], batch_id))
+
+
+@transaction.atomic
+def certificate_reissue(*, actor: User, certificate: Certificate, reason: str) -> Certificate:
+    """补发 a lost certificate: same number and signature (its QR stays valid), a new print serial."""
+    certificate = _locked(certificate)
+    require(can_change_certificates(actor, certificate.organization), _("您没有补发本机构证书的权限"))
+    _current(certificate)
+    if certificate.status != C.VALID:
+        raise ValidationError(_("只有有效的证书可以补发"))
+    reason = _reason(reason, _("补发证书"))
+    old_serial = certificate.print_serial
+    certificate.print_serial += 1
+    certificate.pdf_status, certificate.pdf_error, certificate.pdf_sha256 = Certificate.PdfStatus.PENDING, "", ""
+    certificate.pdf.name = ""
+    certificate._history_user = actor
+    certificate._change_reason = reason
+    certificate.save(update_fields=["print_serial", "pdf_status", "pdf_error", "pdf_sha256", "pdf"])
+    audit_append(
+        actor=actor,
+        event_type=EventType.CERTIFICATE_REISSUED,
+        target=certificate,
+        organization=certificate.organization,
+        data={"number": certificate.number, "changes": {"print_serial": [old_serial, certificate.print_serial]}},
+        reason=reason,
+    )
+    _render_after_commit(certificate.pk, None)
+    return certificate
+
+
+@transaction.atomic
+def certificate_correct(*, actor: User, certificate: Certificate, reason: str, **changes) -> Certificate:
+    """A wrong printed field: a new version with the same number and a new signature; the old
+    version is marked replaced, so its QR reports the correction."""
+    certificate = _locked(certificate)
+    require(can_change_certificates(actor, certificate.organization), _("您没有更正本机构证书的权限"))
+    _current(certificate)
+    if certificate.status == C.REVOKED:
+        raise ValidationError(_("已撤销的证书不能更正"))
+    reason = _reason(reason, _("更正证书"))
+    unknown = set(changes) - set(CORRECTABLE)
+    if unknown:
+        raise ValueError(f"not correctable: {sorted(unknown)}")
+    cleaned = {k: " ".join((v or "").split()) for k, v in changes.items()}
+    if "work_type_name" in cleaned and not cleaned["work_type_name"]:
+        cleaned["work_type_name"] = EMPTY_WORK_TYPE
+    if "holder_name" in cleaned and not cleaned["holder_name"]:
+        raise ValidationError({"holder_name": _("请填写姓名")})
+    before = {f: getattr(certificate, f) for f in CORRECTABLE}
+    after = dict(before, **cleaned)
+    changed = diff(before, after)
+    if not changed:
+        raise ValidationError(_("没有需要更正的内容"))
+    new = Certificate.objects.get(pk=certificate.pk)
+    new.pk = None
+    new._state.adding = True
+    new.version = certificate.version + 1
+    for field, value in after.items():
+        setattr(new, field, value)
+    new.status, new.status_changed_at, new.revoked_at, new.reason_category, new.reason = C.VALID, None, None, "", ""
+    new.correction_note = reason
+    new.pdf.name, new.pdf_sha256, new.pdf_status, new.pdf_error = "", "", Certificate.PdfStatus.PENDING, ""
+    new.upload_status, new.upload_note, new.exported_at = Certificate.UploadStatus.PENDING, "", None
+    new.print_serial, new.issued_by = 1, actor
+    if "holder_name" in cleaned and certificate.person.name != cleaned["holder_name"]:
+        person = certificate.person
+        person.name = cleaned["holder_name"]
+        person._history_user = actor
+        person._change_reason = reason
+        person.save(update_fields=["name"])
+    new.photo.name = certificate.photo.name
+    sign(new)
+    new._history_user = actor
+    new.save()
+    certificate.status, certificate.status_changed_at = C.REPLACED, timezone.now()
+    certificate._history_user = actor
+    certificate._change_reason = reason
+    certificate.save(update_fields=["status", "status_changed_at"])
+    audit_append(
+        actor=actor,
+        event_type=EventType.CERTIFICATE_CORRECTED,
+        target=new,
+        organization=certificate.organization,
+        data={"number": certificate.number, "version": new.version, "replaces": certificate.pk, "changes": changed},
+        reason=reason,
+    )
+    _render_after_commit(new.pk, None)
+    return new
+
+
+@transaction.atomic
+def seal_upload(*, actor: User, organization: Organization, data: bytes) -> Seal:
+    """The seal printed on the organisation's certificates: checked and normalised with Pillow."""
+    require(has_org_perm(actor, OrgPerm.MANAGE_MEMBERS, organization), _("只有机构管理员可以上传印章"))
+    try:
+        png = normalise_seal(data)
+    except ImageRejected as exc:
+        raise ValidationError({"image": exc.message}) from exc
+    seal = Seal.objects.select_for_update().filter(organization=organization).first() or Seal(
+        organization=organization
+    )
+    old = seal.image.name if seal.pk else ""
+    seal.image.save(f"seal-{organization.pk}.png", ContentFile(png), save=False)
+    seal.uploaded_by = actor
+    seal._history_user = actor
+    seal.save()
+    audit_append(
+        actor=actor,
+        event_type=EventType.SEAL_UPLOADED,
+        target=seal,
+        organization=organization,
+        data={"changes": {"image": [old, seal.image.name]}, "bytes": len(png)},
+    )
+    return seal
