@@ -133,7 +133,7 @@ def organization_update(*, actor: User, organization: Organization, reason: str 
     unknown = set(changes) - set(ORGANIZATION_EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
-    org = Organization.objects.select_for_update().get(pk=organization.pk)
+    org = Organization.objects.select_for_update(of=("self",)).get(pk=organization.pk)
     before = _snapshot(org, ORGANIZATION_EDITABLE_FIELDS)
     for field, value in changes.items():
         setattr(org, field, value.strip() if isinstance(value, str) else value)
@@ -161,7 +161,7 @@ def organization_set_status(*, actor: User, organization: Organization, status: 
     reason = (reason or "").strip()
     if status != Organization.Status.ACTIVE and not reason:
         raise ValidationError({"reason": _("暂停或注销评价机构须填写原因")})
-    org = Organization.objects.select_for_update().get(pk=organization.pk)
+    org = Organization.objects.select_for_update(of=("self",)).get(pk=organization.pk)
     if org.status == status:
         raise ValidationError(_("机构已处于该状态"))
     old = org.status
@@ -266,7 +266,7 @@ def membership_add(
     must_change_password: bool = True,
 ) -> Membership:
     _require_member_admin(actor, organization)
-    Organization.objects.select_for_update().filter(pk=organization.pk).first()
+    Organization.objects.select_for_update(of=("self",)).filter(pk=organization.pk).first()
     user, created = _user_for_membership(
         username=username,
         full_name=full_name,
@@ -299,7 +299,7 @@ def membership_change_role(*, actor: User, membership: Membership, role: str) ->
     _require_member_admin(actor, organization)
     if role not in Role.values:
         raise ValidationError({"role": _("未知的角色")})
-    Organization.objects.select_for_update().filter(pk=organization.pk).first()
+    Organization.objects.select_for_update(of=("self",)).filter(pk=organization.pk).first()
     membership = Membership.objects.select_related("user").get(pk=membership.pk)
     if membership.role == role:
         raise ValidationError({"role": _("角色没有变化")})
@@ -325,7 +325,7 @@ def membership_change_role(*, actor: User, membership: Membership, role: str) ->
 def membership_remove(*, actor: User, membership: Membership) -> None:
     organization = membership.organization
     _require_member_admin(actor, organization)
-    Organization.objects.select_for_update().filter(pk=organization.pk).first()
+    Organization.objects.select_for_update(of=("self",)).filter(pk=organization.pk).first()
     membership = Membership.objects.select_related("user").get(pk=membership.pk)
     _refuse_losing_last_admin(membership)
     user, role, target = membership.user, membership.role, ("accounts.membership", membership.pk, str(membership))

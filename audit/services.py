@@ -19,7 +19,7 @@ Target = models.Model | tuple[str, Any, str]
 
 
 def _lock_head() -> ChainHead:
-    head = ChainHead.objects.select_for_update().filter(pk=1).first()
+    head = ChainHead.objects.select_for_update(of=("self",)).filter(pk=1).first()
     if head is not None:
         return head
     # First append ever (or after a test flush): start from the newest event, if any.
@@ -29,7 +29,7 @@ def _lock_head() -> ChainHead:
             ChainHead.objects.create(pk=1, seq=last.seq if last else 0, hash=last.hash if last else GENESIS_HASH)
     except IntegrityError:
         pass  # another transaction created it first; lock theirs
-    return ChainHead.objects.select_for_update().get(pk=1)
+    return ChainHead.objects.select_for_update(of=("self",)).get(pk=1)
 
 
 def _describe_target(target: Target) -> tuple[str, str, str]:

@@ -183,7 +183,9 @@ def _plan(*, operator, org, version, level, exam_date, title, names, today, phot
         enrolment = enrolment_register(actor=operator, plan=plan, data=data)
         if photos:
             enrolment_set_photo(actor=operator, enrolment=enrolment, data=photo)
-    assessors = list(User.objects.filter(username__in=["hk_assessor", "hk_assessor2", "hk_assessor3"]).order_by("username"))
+    assessors = list(
+        User.objects.filter(username__in=["hk_assessor", "hk_assessor2", "hk_assessor3"]).order_by("username")
+    )
     panel = [assessor_add(actor=operator, plan=plan, user=u, duty="practical", grade="senior") for u in assessors]
     panel += [assessor_add(actor=operator, plan=plan, user=u, duty="theory", grade="assessor") for u in assessors[:2]]
     for member in panel:
@@ -234,21 +236,42 @@ def seed_plans(*, today: dt.date) -> None:
         plan_file(actor=operator, plan=plan, today=plan.exam_date - dt.timedelta(days=14))
 
     # closed: exam five weeks ago, publicity over — certificates can be issued
-    plan, new = _plan(operator=operator, org=hk, version=turner, level=4, exam_date=past(35),
-                      title="2026 年第三批车工四级（中级工）评价", names=names[0:6], today=today, photos=True)
+    plan, new = _plan(
+        operator=operator,
+        org=hk,
+        version=turner,
+        level=4,
+        exam_date=past(35),
+        title="2026 年第三批车工四级（中级工）评价",
+        names=names[0:6],
+        today=today,
+        photos=True,
+    )
     if new:
         file_before(plan)
         plan_start(actor=operator, plan=plan, today=plan.exam_date)
         plan_begin_scoring(actor=operator, plan=plan)
-        _score_all(plan, {n: (Decimal(78 + i * 2), Decimal(80 + i)) for i, (_x, n) in enumerate(names[0:5])}
-                   | {names[5][1]: (Decimal("55"), Decimal("72"))})
+        _score_all(
+            plan,
+            {n: (Decimal(78 + i * 2), Decimal(80 + i)) for i, (_x, n) in enumerate(names[0:5])}
+            | {names[5][1]: (Decimal("55"), Decimal("72"))},
+        )
         plan_approve_results(actor=reviewer, plan=plan)
         start = past(20)
         plan = plan_start_publicity(actor=operator, plan=plan, today=start)
         plan_close(actor=operator, plan=plan, today=plan.publicity_end + dt.timedelta(days=1))
     # publicity: approved and published today
-    plan, new = _plan(operator=operator, org=hk, version=turner, level=3, exam_date=past(12),
-                      title="2026 年第四批车工三级（高级工）评价", names=names[6:10], today=today, photos=True)
+    plan, new = _plan(
+        operator=operator,
+        org=hk,
+        version=turner,
+        level=3,
+        exam_date=past(12),
+        title="2026 年第四批车工三级（高级工）评价",
+        names=names[6:10],
+        today=today,
+        photos=True,
+    )
     if new:
         file_before(plan)
         plan_start(actor=operator, plan=plan, today=plan.exam_date)
@@ -257,33 +280,92 @@ def seed_plans(*, today: dt.date) -> None:
         plan_approve_results(actor=reviewer, plan=plan)
         plan_start_publicity(actor=operator, plan=plan, today=today)
     # scoring: exam last week, scores partly entered
-    plan, new = _plan(operator=operator, org=hk, version=turner, level=4, exam_date=past(6),
-                      title="2026 年第五批车工四级（中级工）评价", names=names[10:14], today=today)
+    plan, new = _plan(
+        operator=operator,
+        org=hk,
+        version=turner,
+        level=4,
+        exam_date=past(6),
+        title="2026 年第五批车工四级（中级工）评价",
+        names=names[10:14],
+        today=today,
+    )
     if new:
         file_before(plan)
         plan_start(actor=operator, plan=plan, today=plan.exam_date)
         plan_begin_scoring(actor=operator, plan=plan)
         _score_all(plan, {names[10][1]: (Decimal("88"), Decimal("86.5"))})
     # in progress: exam today
-    plan, new = _plan(operator=operator, org=hk, version=turner, level=5, exam_date=today,
-                      title="2026 年第六批车工五级（初级工）评价", names=names[14:17], today=today)
+    plan, new = _plan(
+        operator=operator,
+        org=hk,
+        version=turner,
+        level=5,
+        exam_date=today,
+        title="2026 年第六批车工五级（初级工）评价",
+        names=names[14:17],
+        today=today,
+    )
     if new:
         file_before(plan)
         plan_start(actor=operator, plan=plan, today=today)
     # filed: exam in a couple of weeks
-    plan, new = _plan(operator=operator, org=hk, version=turner, level=4, exam_date=ahead,
-                      title="2026 年第七批车工四级（中级工）评价", names=names[17:20], today=today)
+    plan, new = _plan(
+        operator=operator,
+        org=hk,
+        version=turner,
+        level=4,
+        exam_date=ahead,
+        title="2026 年第七批车工四级（中级工）评价",
+        names=names[17:20],
+        today=today,
+    )
     if new:
         plan_file(actor=operator, plan=plan, today=today)
     # draft with a 定级 application left waiting for the second person's approval
-    _plan(operator=operator, org=hk, version=turner, level=4,
-                      exam_date=calendar.add_working_days(today, 20), title="2027 年第一批车工四级（中级工）评价",
-                      names=[(20, "张文斌"), (21, "李思琪")], today=today, direct=True)
+    _plan(
+        operator=operator,
+        org=hk,
+        version=turner,
+        level=4,
+        exam_date=calendar.add_working_days(today, 20),
+        title="2027 年第一批车工四级（中级工）评价",
+        names=[(20, "张文斌"), (21, "李思琪")],
+        today=today,
+        direct=True,
+    )
     # cancelled
-    plan, new = _plan(operator=operator, org=hk, version=turner, level=5, exam_date=ahead,
-                      title="2026 年第八批车工五级（初级工）评价（已取消）", names=[(22, "赵明")], today=today)
+    plan, new = _plan(
+        operator=operator,
+        org=hk,
+        version=turner,
+        level=5,
+        exam_date=ahead,
+        title="2026 年第八批车工五级（初级工）评价（已取消）",
+        names=[(22, "赵明")],
+        today=today,
+    )
     if new:
         plan_cancel(actor=operator, plan=plan, reason="生产任务调整，考核推迟到明年")
+
+
+def seed_certificates(*, today: dt.date) -> None:
+    """The closed demo plan's certificates, with the company seal, so `make run` shows real PDFs."""
+    from pathlib import Path
+
+    from certify.models import AssessmentPlan, IssuanceBatch, Seal
+    from certify.services.certificates import seal_upload
+    from certify.services.issuing import issuance_request
+
+    hk = Organization.objects.get(credit_code=HK_CREDIT)
+    admin = User.objects.get(username="hk_admin")
+    operator = User.objects.get(username="hk_operator")
+    if not Seal.objects.filter(organization=hk).exists():
+        seal = Path(__file__).resolve().parent.parent / "static" / "certify" / "example" / "seal.png"
+        seal_upload(actor=admin, organization=hk, data=seal.read_bytes())
+    plan = AssessmentPlan.objects.filter(organization=hk, status=AssessmentPlan.Status.CLOSED).first()
+    if plan is not None and not IssuanceBatch.objects.filter(plan=plan).exists():
+        issuance_request(actor=operator, plan=plan, issue_date=today)
 
 
 def seed_certify(*, system: User, bureau_admin: User, stdout=None) -> None:
@@ -293,3 +375,4 @@ def seed_certify(*, system: User, bureau_admin: User, stdout=None) -> None:
     seed_filings(bureau_admin=bureau_admin, today=today)
     seed_standards(bureau_admin=bureau_admin, today=today)
     seed_plans(today=today)
+    seed_certificates(today=today)

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from certify.views import bureau, catalogue, enrolments, filings, plans, public, scoring, standards
+from certify.views import bureau, catalogue, certificates, enrolments, filings, plans, public, scoring, standards
 
 app_name = "certify"
 
@@ -46,6 +46,21 @@ plan_routes = [
     path("scores/correct/<int:score_id>/", scoring.score_correct, name="score_correct"),
     path("scores/import/", scoring.scores_import, name="scores_import"),
     path("scores/template.xlsx", scoring.scores_template, name="scores_template"),
+    path("issue/", certificates.issuance_start, name="issuance_start"),
+    path("issuance/", certificates.issuance_progress, name="issuance_progress"),
+    path("issuance.json", certificates.issuance_progress_json, name="issuance_progress_json"),
+    path("issuance/combined.pdf", certificates.issuance_combined_pdf, name="issuance_combined_pdf"),
+    path("issuance/retry/<int:certificate_id>/", certificates.certificate_retry, name="certificate_retry"),
+]
+
+certificate_routes = [
+    path("", certificates.certificate_detail, name="certificate_detail"),
+    path("pdf/", certificates.certificate_pdf, name="certificate_pdf"),
+    path("revoke/", certificates.certificate_revoke, name="certificate_revoke"),
+    path("suspend/", certificates.certificate_suspend, name="certificate_suspend"),
+    path("reinstate/", certificates.certificate_reinstate, name="certificate_reinstate"),
+    path("reissue/", certificates.certificate_reissue, name="certificate_reissue"),
+    path("correct/", certificates.certificate_correct, name="certificate_correct"),
 ]
 
 urlpatterns = [
@@ -80,6 +95,11 @@ urlpatterns = [
     path("orgs/<int:org_id>/plans/", plans.plan_list, name="plan_list"),
     path("orgs/<int:org_id>/plans/new/", plans.plan_create, name="plan_create"),
     path("orgs/<int:org_id>/plans/<int:plan_id>/", include(plan_routes)),
+    path("orgs/<int:org_id>/certificates/", certificates.certificate_list, name="certificate_list"),
+    path("orgs/<int:org_id>/certificates/<int:certificate_id>/", include(certificate_routes)),
+    path("orgs/<int:org_id>/seal/", certificates.seal_page, name="seal_page"),
+    path("orgs/<int:org_id>/seal.png", certificates.seal_image, name="seal_image"),
+    path("bureau/certificates/", certificates.bureau_certificate_list, name="bureau_certificate_list"),
     # bureau: plans, supervision, calendar
     path("bureau/plans/", bureau.bureau_plan_list, name="bureau_plan_list"),
     path("bureau/supervision/", bureau.supervision_list, name="supervision_list"),

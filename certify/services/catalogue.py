@@ -132,7 +132,7 @@ def catalogue_import(*, actor, file, filename: str = "") -> CatalogueImportResul
 @transaction.atomic
 def _apply(*, actor, wanted: dict, rows: int, filename: str, content: bytes) -> CatalogueImportResult:
     result = CatalogueImportResult(rows=rows)
-    existing = {(o.code, o.edition): o for o in Occupation.objects.select_for_update()}
+    existing = {(o.code, o.edition): o for o in Occupation.objects.select_for_update(of=("self",))}
     new_occupations, updated = [], []
     for (code, edition), spec in sorted(wanted.items()):
         occupation = existing.get((code, edition))
@@ -202,7 +202,7 @@ def catalogue_import_builtin(*, actor) -> CatalogueImportResult:
 def occupation_set_shortage(*, actor, occupation: Occupation, is_shortage: bool) -> Occupation:
     """The bureau keeps the local 急需紧缺 list (it raises subsidies, domain.md §8)."""
     require(can_manage_catalogue(actor), _("只有人社局管理员可以维护急需紧缺职业"))
-    occupation = Occupation.objects.select_for_update().get(pk=occupation.pk)
+    occupation = Occupation.objects.select_for_update(of=("self",)).get(pk=occupation.pk)
     if occupation.is_shortage == is_shortage:
         raise ValidationError(_("没有变化"))
     old = occupation.is_shortage

@@ -29,7 +29,11 @@ def can_change_certificates(user, organization: Organization) -> bool:
 
 
 def _locked(certificate: Certificate) -> Certificate:
-    return Certificate.objects.select_for_update().select_related("organization", "person").get(pk=certificate.pk)
+    return (
+        Certificate.objects.select_for_update(of=("self",))
+        .select_related("organization", "person")
+        .get(pk=certificate.pk)
+    )
 
 
 def _reason(reason: str, what: str) -> str:
@@ -215,7 +219,7 @@ def seal_upload(*, actor: User, organization: Organization, data: bytes) -> Seal
         png = normalise_seal(data)
     except ImageRejected as exc:
         raise ValidationError({"image": exc.message}) from exc
-    seal = Seal.objects.select_for_update().filter(organization=organization).first() or Seal(
+    seal = Seal.objects.select_for_update(of=("self",)).filter(organization=organization).first() or Seal(
         organization=organization
     )
     old = seal.image.name if seal.pk else ""

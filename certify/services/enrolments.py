@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -99,6 +99,22 @@ def _facts(plan: AssessmentPlan, data: CandidateInput) -> CandidateFacts:
     )
 
 
+def facts_of(plan: AssessmentPlan, enrolment: Enrolment) -> CandidateFacts:
+    """The facts of a registered candidate, for judging eligibility again (e.g. a new exam date)."""
+    return CandidateFacts(
+        as_of=plan.exam_date,
+        years_in_occupation=enrolment.years_in_occupation,
+        prior_certificates=tuple(
+            PriorFact(level=p.level, obtained_on=p.obtained_on, kind=p.kind, number=p.number)
+            for p in enrolment.prior_certificates.all()
+        ),
+        diploma=enrolment.diploma or None,
+        diploma_in_field=enrolment.diploma_in_field,
+        final_year_student=enrolment.final_year_student,
+        apprenticeship_completed=enrolment.apprenticeship_completed,
+    )
+
+
 def check_candidate(plan: AssessmentPlan, data: CandidateInput) -> Checked:
     """Every rule for one candidate; errors name the field. Used by single registration and import."""
     checked = Checked(data=data)
@@ -183,36 +199,67 @@ def check_candidate(plan: AssessmentPlan, data: CandidateInput) -> Checked:
             err(
                 (
                     "route",
-                    _("不符合%(level)s申报条件：%(why)s") % {"level": plan.level_wording, "why": result.summary()},
+                    _("申报%(level)s：%(why)s") % {"level": plan.level_wording, "why": result.summary()},
                 )
             )
     return checked
 
 
 def multi_certificate_warnings(person: Person, plan: AssessmentPlan) -> list[str]:
-    """一人多证: the person has already passed this occupation and level in another plan."""
+    """一人多证 / 重复考证: the person already holds this occupation and level, has passed it in an
+    approved plan, or is applying for it at another organisation right now. Warnings, not refusals:
+    the province warns; the issuing step refuses a second certificate."""
+    from certify.models import Certificate
+
     warnings = []
+    subject, level = plan.occupation.name, level_wording(plan.level)
+    held = (
+        Certificate.objects.filter(person=person, occupation=plan.occupation, level=plan.level)
+        .filter(status__in=[Certificate.Status.VALID, Certificate.Status.SUSPENDED])
+        .first()
+    )
+    if held is not None:
+        warnings.append(
+            _("一人多证提示：该人员已持有%(subject)s%(level)s证书 %(number)s（%(org)s）")
+            % {"subject": subject, "level": level, "number": held.number, "org": held.organization_name}
+        )
     passed = (
         Result.objects.filter(
             enrolment__person=person,
             outcome=Result.Outcome.PASS,
             plan__occupation=plan.occupation,
             plan__level=plan.level,
+            plan__status__in=[
+                AssessmentPlan.Status.RESULTS_APPROVED,
+                AssessmentPlan.Status.PUBLICITY,
+                AssessmentPlan.Status.CLOSED,
+            ],
         )
         .exclude(plan=plan)
-        .exclude(plan__status=AssessmentPlan.Status.CANCELLED)
         .select_related("plan__organization")
         .first()
     )
-    if passed is not None:
+    if passed is not None and held is None:
         warnings.append(
             _("一人多证提示：该人员已在「%(org)s」通过%(subject)s%(level)s评价（计划 %(n)s）")
-            % {
-                "org": passed.plan.organization.name,
-                "subject": plan.occupation.name,
-                "level": level_wording(plan.level),
-                "n": passed.plan.number,
-            }
+            % {"org": passed.plan.organization.name, "subject": subject, "level": level, "n": passed.plan.number}
+        )
+    elsewhere = (
+        Enrolment.objects.filter(
+            person=person,
+            status=Enrolment.Status.REGISTERED,
+            plan__occupation=plan.occupation,
+            plan__level=plan.level,
+            plan__status__in=OPEN_PLAN_STATUSES,
+        )
+        .exclude(organization=plan.organization)
+        .select_related("plan__organization")
+        .first()
+    )
+    if elsewhere is not None:
+        warnings.append(
+            _("重复考证提示：该人员正在「%(org)s」申报%(subject)s%(level)s（计划 %(n)s）")
+            % {"org": elsewhere.plan.organization.name, "subject": subject, "level": level, "n": elsewhere.plan.number}
         )
     return warnings
 
@@ -281,7 +328,7 @@ def prior_certificate_rows(enrolment: Enrolment, data: CandidateInput) -> list[P
 
 def _locked_plan(plan: AssessmentPlan) -> AssessmentPlan:
     return (
-        AssessmentPlan.objects.select_for_update()
+        AssessmentPlan.objects.select_for_update(of=("self",))
         .select_related("organization", "standard_level", "occupation")
         .get(pk=plan.pk)
     )
@@ -316,7 +363,11 @@ def enrolment_register(*, actor: User, plan: AssessmentPlan, data: CandidateInpu
     if person is None:
         person = new_person_row(checked.data, checked.id_hash)
         person._history_user = actor
-        person.save()
+        try:
+            with transaction.atomic():
+                person.save()
+        except IntegrityError as exc:  # registered at the same moment elsewhere
+            raise ValidationError(_("该证件号码正在被同时登记，请稍后重试")) from exc
     enrolment = new_enrolment_row(plan, checked, person, actor)
     enrolment._history_user = actor
     enrolment.save()

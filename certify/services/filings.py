@@ -207,7 +207,7 @@ def filing_create(
 
 
 def _locked(filing: Filing) -> Filing:
-    return Filing.objects.select_for_update().select_related("organization").get(pk=filing.pk)
+    return Filing.objects.select_for_update(of=("self",)).select_related("organization").get(pk=filing.pk)
 
 
 @transaction.atomic

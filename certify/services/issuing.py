@@ -45,14 +45,20 @@ def allocate_number(*, organization: Organization, year: int, level: int) -> str
     the counter row stays locked until commit, and a rollback gives the serial back (no gaps)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("allocate_number must run inside the issuing transaction")
-    counter = NumberCounter.objects.select_for_update().filter(organization=organization, year=year, level=level).first()
+    counter = (
+        NumberCounter.objects.select_for_update(of=("self",))
+        .filter(organization=organization, year=year, level=level)
+        .first()
+    )
     if counter is None:
         try:
             with transaction.atomic():
                 NumberCounter.objects.create(organization=organization, year=year, level=level)
         except IntegrityError:
             pass  # created by a concurrent issuer; lock theirs
-        counter = NumberCounter.objects.select_for_update().get(organization=organization, year=year, level=level)
+        counter = NumberCounter.objects.select_for_update(of=("self",)).get(
+            organization=organization, year=year, level=level
+        )
     counter.last_serial += 1
     if counter.last_serial > numbering.MAX_SERIAL:
         raise ValidationError(_("本年度该等级的证书编号已用完（999999），请联系人社局"))
@@ -121,7 +127,10 @@ def verify_url(certificate: Certificate) -> str:
 def held_elsewhere(person: Person, *, occupation, work_type, level: int, exclude_enrolment=None):
     """A current, valid certificate of this person for the same occupation, 工种 and level."""
     qs = Certificate.objects.filter(
-        person=person, occupation=occupation, level=level, status__in=[Certificate.Status.VALID, Certificate.Status.SUSPENDED]
+        person=person,
+        occupation=occupation,
+        level=level,
+        status__in=[Certificate.Status.VALID, Certificate.Status.SUSPENDED],
     ).filter(Q(work_type=work_type) if work_type else Q(work_type__isnull=True))
     if exclude_enrolment is not None:
         qs = qs.exclude(enrolment=exclude_enrolment)
@@ -139,7 +148,10 @@ def issuance_candidates(plan: AssessmentPlan) -> tuple[list[Enrolment], list[dic
     to_issue, skipped = [], []
     for enrolment in passing:
         other = held_elsewhere(
-            enrolment.person, occupation=plan.occupation, work_type=plan.work_type, level=plan.level,
+            enrolment.person,
+            occupation=plan.occupation,
+            work_type=plan.work_type,
+            level=plan.level,
             exclude_enrolment=enrolment,
         )
         if other is not None:
@@ -159,10 +171,15 @@ def issuance_candidates(plan: AssessmentPlan) -> tuple[list[Enrolment], list[dic
 def issuance_problems(plan: AssessmentPlan, issue_date: dt.date) -> list[str]:
     """Everything that blocks issuing this plan's certificates, in words a clerk acts on."""
     if plan.status != AssessmentPlan.Status.CLOSED:
-        return [_("评价计划尚未结束：公示期满且异议处理完毕后方可发证（当前：%(s)s）") % {"s": plan.get_status_display()}]
+        return [
+            _("评价计划尚未结束：公示期满且异议处理完毕后方可发证（当前：%(s)s）") % {"s": plan.get_status_display()}
+        ]
     problems = []
     coverage = filing_coverage(
-        organization=plan.organization, occupation=plan.occupation, work_type=plan.work_type, level=plan.level,
+        organization=plan.organization,
+        occupation=plan.occupation,
+        work_type=plan.work_type,
+        level=plan.level,
         on=issue_date,
     )
     if not coverage.ok:
@@ -184,9 +201,9 @@ def can_issue(user, organization: Organization) -> bool:
 @transaction.atomic
 def issuance_request(*, actor: User, plan: AssessmentPlan, issue_date: dt.date | None = None) -> IssuanceBatch:
     """The operator's one action. Refused with every reason; on success the job runs after commit."""
-    plan = AssessmentPlan.objects.select_for_update().select_related("organization").get(pk=plan.pk)
+    plan = AssessmentPlan.objects.select_for_update(of=("self",)).select_related("organization").get(pk=plan.pk)
     require(can_issue(actor, plan.organization), _("您没有核发本机构证书的权限"))
-    batch = IssuanceBatch.objects.select_for_update().filter(plan=plan).first()
+    batch = IssuanceBatch.objects.select_for_update(of=("self",)).filter(plan=plan).first()
     if batch is not None and batch.status in (IssuanceBatch.Status.PENDING, IssuanceBatch.Status.RUNNING):
         pending = batch.certificates.filter(pdf_status=Certificate.PdfStatus.PENDING).exists()
         if batch.status == IssuanceBatch.Status.PENDING or pending:
@@ -302,12 +319,14 @@ def issuance_allocate(*, batch_id: int) -> list[int]:
     """The batch job: numbers and signatures for every remaining passing candidate, in one
     transaction. Safe to run twice: the second run finds nothing left to issue."""
     with transaction.atomic():
-        batch = IssuanceBatch.objects.select_for_update().select_related("plan__organization", "requested_by").get(
-            pk=batch_id
+        batch = (
+            IssuanceBatch.objects.select_for_update(of=("self",))
+            .select_related("plan__organization", "requested_by")
+            .get(pk=batch_id)
         )
-        plan = AssessmentPlan.objects.select_related(
-            "organization", "occupation", "work_type", "standard_version"
-        ).get(pk=batch.plan_id)
+        plan = AssessmentPlan.objects.select_related("organization", "occupation", "work_type", "standard_version").get(
+            pk=batch.plan_id
+        )
         problems = issuance_problems(plan, batch.issue_date) if batch.status == IssuanceBatch.Status.PENDING else []
         to_issue, skipped = issuance_candidates(plan)
         if problems and to_issue:
@@ -323,8 +342,7 @@ def issuance_allocate(*, batch_id: int) -> list[int]:
             )
             return []
         issued = [
-            issue_one(actor=batch.requested_by, enrolment=e, batch=batch, issue_date=batch.issue_date)
-            for e in to_issue
+            issue_one(actor=batch.requested_by, enrolment=e, batch=batch, issue_date=batch.issue_date) for e in to_issue
         ]
         batch.status, batch.skipped = IssuanceBatch.Status.RUNNING, skipped
         batch.allocated_at = batch.allocated_at or timezone.now()
@@ -394,8 +412,10 @@ def certificate_render(*, certificate_id: int) -> bool:
     from accounts.services import system_actor
 
     certificate = Certificate.objects.select_related("person", "organization").get(pk=certificate_id)
-    if certificate.pdf_status == Certificate.PdfStatus.DONE and certificate.pdf and default_storage.exists(
-        certificate.pdf.name
+    if (
+        certificate.pdf_status == Certificate.PdfStatus.DONE
+        and certificate.pdf
+        and default_storage.exists(certificate.pdf.name)
     ):
         return False
     actor = system_actor("celery")
@@ -419,13 +439,13 @@ def certificate_render(*, certificate_id: int) -> bool:
 
 
 def _final_name(certificate: Certificate) -> str:
-    year = certificate.issue_date.year
-    return f"certificates/{year}/{certificate.organization_id}/{certificate.number}-v{certificate.version}-p{certificate.print_serial}.pdf"
+    c = certificate
+    return f"certificates/{c.issue_date.year}/{c.organization_id}/{c.number}-v{c.version}-p{c.print_serial}.pdf"
 
 
 @transaction.atomic
 def _record_pdf(*, certificate_id: int, actor: User, temp_name: str, data: bytes) -> bool:
-    certificate = Certificate.objects.select_for_update().get(pk=certificate_id)
+    certificate = Certificate.objects.select_for_update(of=("self",)).get(pk=certificate_id)
     if certificate.pdf_status == Certificate.PdfStatus.DONE and certificate.pdf:
         return False
     final = _final_name(certificate)
@@ -445,7 +465,12 @@ def _record_pdf(*, certificate_id: int, actor: User, temp_name: str, data: bytes
         event_type=EventType.CERTIFICATE_PDF_RENDERED,
         target=certificate,
         organization=certificate.organization,
-        data={"number": certificate.number, "sha256": digest, "bytes": len(data), "print_serial": certificate.print_serial},
+        data={
+            "number": certificate.number,
+            "sha256": digest,
+            "bytes": len(data),
+            "print_serial": certificate.print_serial,
+        },
     )
     batch_id = certificate.batch_id
     if batch_id:
@@ -455,7 +480,7 @@ def _record_pdf(*, certificate_id: int, actor: User, temp_name: str, data: bytes
 
 @transaction.atomic
 def _record_pdf_failure(*, certificate_id: int, actor: User, error: str) -> None:
-    certificate = Certificate.objects.select_for_update().get(pk=certificate_id)
+    certificate = Certificate.objects.select_for_update(of=("self",)).get(pk=certificate_id)
     if certificate.pdf_status == Certificate.PdfStatus.DONE:
         return
     certificate.pdf_status, certificate.pdf_error = Certificate.PdfStatus.FAILED, error[:500]
@@ -496,7 +521,7 @@ def batch_render(*, batch_id: int) -> bool:
     name = default_storage.save(f"batches/{batch.plan_id}/{uuid.uuid4().hex}.pdf", ContentFile(data)) if data else ""
     actor = system_actor("celery")
     with transaction.atomic():
-        batch = IssuanceBatch.objects.select_for_update().get(pk=batch_id)
+        batch = IssuanceBatch.objects.select_for_update(of=("self",)).get(pk=batch_id)
         old = batch.combined_pdf.name
         batch.combined_pdf.name, batch.combined_pdf_sha256 = name, fingerprint
         batch.status = IssuanceBatch.Status.DONE
@@ -516,7 +541,9 @@ def batch_render(*, batch_id: int) -> bool:
 
 @transaction.atomic
 def certificate_pdf_retry(*, actor: User, certificate: Certificate) -> Certificate:
-    certificate = Certificate.objects.select_for_update().select_related("organization").get(pk=certificate.pk)
+    certificate = (
+        Certificate.objects.select_for_update(of=("self",)).select_related("organization").get(pk=certificate.pk)
+    )
     require(can_issue(actor, certificate.organization), _("您没有核发本机构证书的权限"))
     if certificate.pdf_status != Certificate.PdfStatus.FAILED:
         raise ValidationError(_("只有生成失败的证书可以重试"))

@@ -57,8 +57,9 @@ def _track(obj, actor, reason: str = "") -> None:
 
 
 def _locked(plan: AssessmentPlan) -> AssessmentPlan:
+    # Only the plan row: PostgreSQL refuses FOR UPDATE across the outer join of the optional 工种.
     return (
-        AssessmentPlan.objects.select_for_update()
+        AssessmentPlan.objects.select_for_update(of=("self",))
         .select_related("organization", "standard_level", "standard_version", "occupation", "work_type")
         .get(pk=plan.pk)
     )
@@ -114,7 +115,7 @@ def plan_create(
     *, actor: User, organization: Organization, standard_version: StandardVersion, level: int, **fields
 ) -> AssessmentPlan:
     require(can_manage_plans(actor, organization), _("您没有管理本机构评价计划的权限"))
-    organization = Organization.objects.select_for_update().get(pk=organization.pk)
+    organization = Organization.objects.select_for_update(of=("self",)).get(pk=organization.pk)
     version = StandardVersion.objects.select_related("standard").get(pk=standard_version.pk)
     if version.standard.organization_id != organization.pk:
         raise ValidationError({"standard_version": _("只能依据本机构的评价规范制定计划")})
@@ -158,10 +159,34 @@ def plan_update(*, actor: User, plan: AssessmentPlan, **changes) -> AssessmentPl
     changed = diff(before, {f: getattr(plan, f) for f in PLAN_FIELDS})
     if not changed:
         raise ValidationError(_("没有需要保存的修改"))
+    direct = _active_enrolments(plan).filter(route=Enrolment.Route.DIRECT)
+    if "allow_direct_grading" in changed and not plan.allow_direct_grading and direct.exists():
+        raise ValidationError({"allow_direct_grading": _("已有定级申报的考生，请先撤回其报名再取消接受定级")})
     _track(plan, actor)
     plan.save()
-    _event(actor, plan, EventType.PLAN_UPDATED, {"changes": changed})
+    reassessed = _reassess_eligibility(plan, actor) if "exam_date" in changed else []
+    _event(actor, plan, EventType.PLAN_UPDATED, {"changes": changed, "eligibility_reassessed": reassessed})
     return plan
+
+
+def _reassess_eligibility(plan: AssessmentPlan, actor: User) -> list[dict]:
+    """Eligibility is judged on the exam date: a new date judges every 晋级 candidate again."""
+    from certify.eligibility import evaluate, ruleset_from_data
+    from certify.services.enrolments import facts_of
+
+    rules = ruleset_from_data(plan.standard_level.eligibility_rules or [])
+    changed = []
+    for enrolment in (
+        _active_enrolments(plan).filter(route=Enrolment.Route.PROMOTION).prefetch_related("prior_certificates")
+    ):
+        result = evaluate(facts=facts_of(plan, enrolment), rules=rules)
+        if result.eligible != enrolment.eligible:
+            changed.append({"enrolment": enrolment.pk, "eligible": [enrolment.eligible, result.eligible]})
+        enrolment.eligible = result.eligible
+        enrolment.eligibility = {**result.to_dict(), "summary": result.summary()}
+        _track(enrolment, actor, _("考核日期变更，重新审查申报条件"))
+        enrolment.save(update_fields=["eligible", "eligibility"])
+    return changed
 
 
 # --- panel ----------------------------------------------------------------------------------
@@ -226,9 +251,13 @@ def recusal_declare(
         _track(old, actor)
         old.delete()
     declared = []
+    seen = set()
     for enrolment, relation, note in relations:
-        if enrolment.plan_id != plan.pk:
-            raise ValidationError(_("所选考生不在本计划中"))
+        if enrolment.plan_id != plan.pk or enrolment.status != Enrolment.Status.REGISTERED:
+            raise ValidationError(_("所选考生不在本计划的有效考生名单中"))
+        if enrolment.pk in seen:
+            continue
+        seen.add(enrolment.pk)
         if relation not in RecusalRelation.Relation.values:
             raise ValidationError(_("未知的关系类型"))
         row = RecusalRelation(assessor=assessor, enrolment=enrolment, relation=relation, note=(note or "").strip())
@@ -485,6 +514,8 @@ def plan_start_publicity(*, actor: User, plan: AssessmentPlan, today: dt.date | 
     require(can_manage_plans(actor, plan.organization), _("您没有管理本机构评价计划的权限"))
     _require_status(plan, S.RESULTS_APPROVED, doing=_("发布公示"))
     today = today or timezone.localdate()
+    if today < plan.exam_date:
+        raise ValidationError(_("公示不能早于考核日期（%(d)s）开始") % {"d": plan.exam_date.isoformat()})
     days = int(conf("PUBLICITY_WORKING_DAYS"))
     plan.status, plan.publicity_start = S.PUBLICITY, today
     plan.publicity_end = calendar.add_working_days(today, days)

@@ -19,7 +19,7 @@ from certify.permissions import can_manage_plans
 
 
 def _locked(plan: AssessmentPlan) -> AssessmentPlan:
-    return AssessmentPlan.objects.select_for_update().select_related("organization").get(pk=plan.pk)
+    return AssessmentPlan.objects.select_for_update(of=("self",)).select_related("organization").get(pk=plan.pk)
 
 
 @transaction.atomic
@@ -80,7 +80,7 @@ def objection_resolve(*, actor: User, objection: Objection, upheld: bool, resolu
     Rejected: the reason is required. Either way the resolution is written down."""
     plan = _locked(objection.plan)
     require(can_manage_plans(actor, plan.organization), _("您没有管理本机构评价计划的权限"))
-    objection = Objection.objects.select_for_update().get(pk=objection.pk, plan=plan)
+    objection = Objection.objects.select_for_update(of=("self",)).get(pk=objection.pk, plan=plan)
     if objection.status != Objection.Status.OPEN:
         raise ValidationError(_("该异议已处理"))
     resolution = (resolution or "").strip()

@@ -75,6 +75,8 @@ def _score_row(
 ):
     if outcome not in Score.Outcome.values:
         raise ValidationError({"outcome": _("未知的成绩情况")})
+    if outcome != Score.Outcome.SCORED and value not in (None, ""):
+        raise ValidationError({"value": _("缺考或违纪时不填写成绩")})
     value = parse_score(value) if outcome == Score.Outcome.SCORED else None
     score = Score(
         organization=plan.organization,
@@ -97,7 +99,11 @@ def _score_row(
 
 
 def _locked_plan(plan: AssessmentPlan) -> AssessmentPlan:
-    return AssessmentPlan.objects.select_for_update().select_related("organization", "standard_level").get(pk=plan.pk)
+    return (
+        AssessmentPlan.objects.select_for_update(of=("self",))
+        .select_related("organization", "standard_level")
+        .get(pk=plan.pk)
+    )
 
 
 def _describe(score: Score) -> dict:
@@ -171,13 +177,18 @@ def score_correct(
         raise ValidationError(_("只能由原评分的考评员更正自己的成绩"))
     if Score.objects.filter(replaces=score).exists():
         raise ValidationError(_("该成绩已被更正过，请在最新的记录上更正"))
-    if plan.status == S.SCORING:
-        pass
-    elif plan.status in (S.RESULTS_APPROVED, S.PUBLICITY):
-        if objection is None or objection.plan_id != plan.pk or objection.status != Objection.Status.OPEN:
-            raise ValidationError(_("结果审核后，成绩只能依据公示期内受理的异议更正"))
-    else:
+    if plan.status not in (S.SCORING, S.RESULTS_APPROVED, S.PUBLICITY):
         raise ValidationError(_("评价计划当前阶段不能更正成绩"))
+    if objection is not None:
+        # The stored row of this plan, not the caller's copy, which may predate its resolution;
+        # a correction citing another plan's objection would let that one be upheld uncorrected.
+        objection = Objection.objects.select_for_update(of=("self",)).filter(pk=objection.pk, plan=plan).first()
+        if objection is None or objection.status != Objection.Status.OPEN:
+            raise ValidationError(_("所依据的异议不是本计划待处理的异议，不能据此更正成绩"))
+        if objection.enrolment_id and objection.enrolment_id != score.enrolment_id:
+            raise ValidationError(_("所依据的异议针对其他考生，不能据此更正本成绩"))
+    elif plan.status != S.SCORING:
+        raise ValidationError(_("结果审核后，成绩只能依据公示期内受理的异议更正"))
     _check_can_score(actor, plan, score.enrolment, score.component, score.subscore)
     new = _score_row(
         actor=actor,

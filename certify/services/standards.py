@@ -291,7 +291,7 @@ def standard_adopt(
 
 def _locked_version(version: StandardVersion) -> StandardVersion:
     return (
-        StandardVersion.objects.select_for_update()
+        StandardVersion.objects.select_for_update(of=("self",))
         .select_related("standard__organization", "standard__occupation", "standard__work_type")
         .get(pk=version.pk)
     )
@@ -465,7 +465,7 @@ def standard_publish(*, actor, version: StandardVersion, today: dt.date | None =
         )
     now = timezone.now()
     retired = []
-    for previous in StandardVersion.objects.select_for_update().filter(
+    for previous in StandardVersion.objects.select_for_update(of=("self",)).filter(
         standard=standard, status=StandardVersion.Status.PUBLISHED
     ):
         previous.status, previous.retired_at = StandardVersion.Status.RETIRED, now

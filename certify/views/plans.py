@@ -24,7 +24,7 @@ from certify.forms import (
     RecusalForm,
     SupervisorAssignForm,
 )
-from certify.models import AssessmentPlan, Enrolment, Objection, PlanAssessor
+from certify.models import AssessmentPlan, Enrolment, IssuanceBatch, Objection, PlanAssessor
 from certify.permissions import (
     can_approve_results,
     can_assign_supervisors,
@@ -32,7 +32,7 @@ from certify.permissions import (
     can_register_candidates,
     can_score_plan,
 )
-from certify.services import calendar
+from certify.services import calendar, issuing
 from certify.services import plans as services
 from certify.services.publicity import objection_record, objection_resolve
 from config.web import apply_service_errors, error_text, paginate, querystring
@@ -116,7 +116,15 @@ def plan_detail(request, org_id: int, plan_id: int):
     enrolments = list(selectors.plan_enrolments(plan))
     assessors = list(selectors.plan_assessors(plan))
     my_duties = [a for a in assessors if a.user_id == user.pk]
-    issued = hasattr(plan, "certificates") and plan.certificates.exists()
+    issued = plan.certificates.exists()
+    has_batch = IssuanceBatch.objects.filter(plan=plan).exists()
+    can_manage = can_manage_plans(user, org)
+    can_issue_here = issuing.can_issue(user, org)
+    show_actions = (
+        (can_manage and plan.status not in (AssessmentPlan.Status.CLOSED, AssessmentPlan.Status.CANCELLED))
+        or (can_approve_results(user, org) and plan.status == AssessmentPlan.Status.SCORING)
+        or (plan.status == AssessmentPlan.Status.CLOSED and (can_issue_here or has_batch))
+    )
     publicity_warning = ""
     if plan.publicity_start and plan.publicity_end:
         publicity_warning = calendar.calendar_warning(plan.publicity_start, plan.publicity_end)
@@ -135,7 +143,10 @@ def plan_detail(request, org_id: int, plan_id: int):
             "events": selectors.plan_events(plan).select_related("actor"),
             "objections": plan.objections.select_related("enrolment__person", "resolved_by"),
             "supervision_reports": plan.supervision_reports.select_related("supervisor"),
-            "can_manage": can_manage_plans(user, org),
+            "can_manage": can_manage,
+            "can_issue": can_issue_here,
+            "has_batch": has_batch,
+            "show_actions": show_actions,
             "can_register": can_register_candidates(user, org),
             "can_approve": can_approve_results(user, org),
             "can_score": can_score_plan(user, plan),

@@ -171,6 +171,6 @@ def scores_template(request, org_id: int, plan_id: int):
 
     _org, plan = plan_context(request, org_id, plan_id)
     require(can_score_plan(request.user, plan), _("只有被指派到本计划的考评员可以录入成绩"))
-    response = HttpResponse(template(plan), content_type=XLSX)
+    response = HttpResponse(template(plan, assessor=request.user), content_type=XLSX)
     response["Content-Disposition"] = "attachment; filename*=UTF-8''score-sheet.xlsx"
     return response

@@ -118,7 +118,10 @@ def test_unknown_transition_is_404(world, as_user, ready_plan):
     assert_status(as_user(world.a_operator), "post", url("plan_transition", ready_plan, "teleport"), 404)
 
 
-def test_scoring_approval_publicity_and_close_through_the_views(world, as_user, scoring_plan, audit_probe):
+def test_scoring_approval_publicity_and_close_through_the_views(world, as_user, scoring_plan, audit_probe, monkeypatch):
+    from django.utils import timezone
+
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: scoring_plan.exam_date)  # the exam day has come
     score_everyone(scoring_plan, {"张伟": (80, 80), "王芳": (70, 70), "李娜": (65, 61), "刘洋": (90, 90)})
     approve = url("plan_transition", scoring_plan, "approve")
     # the operator and the assessors who scored may not approve; the reviewer may
@@ -365,12 +368,12 @@ def test_score_import_pages_guards(world, as_user, scoring_plan):
 def publicity_plan(world, scoring_plan):
     score_everyone(scoring_plan, {"张伟": (80, 80), "王芳": (70, 70), "李娜": (65, 61), "刘洋": (50, 90)})
     plan_approve_results(actor=world.a_reviewer, plan=scoring_plan)
-    return plan_start_publicity(actor=world.a_operator, plan=scoring_plan)
+    return plan_start_publicity(actor=world.a_operator, plan=scoring_plan, today=scoring_plan.exam_date)
 
 
 def test_objection_record_and_resolve(world, as_user, publicity_plan, audit_probe):
     add = url("objection_add", publicity_plan)
-    data = {"raised_by": "匿名职工", "contact": "", "received_on": publicity_plan.publicity_start.isoformat(),
+    data = {"raised_by": "张先生", "contact": "", "received_on": publicity_plan.publicity_start.isoformat(),
             "content": "刘洋理论成绩有误"}
     check_guards(as_user, method="post", url=add, data=data, outsiders=[world.b_operator],
                  wrong_roles=[world.a_viewer, world.a_assessor], wrong_method="get", user=world.a_operator)

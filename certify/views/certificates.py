@@ -1,0 +1,367 @@
+"""Certificates of an organisation: issuing a closed plan with live progress, the certificate page,
+its life (revoke, suspend, reinstate, 补发, correct), PDFs served through permission checks, the seal."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.permissions import is_bureau_reader, require
+from accounts.selectors import organization_get_for_user
+from audit.events import EventType
+from audit.services import audit_append
+from certify.models import Certificate, IssuanceBatch, Seal
+from certify.services import certificates as lifecycle
+from certify.services import issuing
+from certify.views.plans import plan_context
+from config.web import error_text, paginate, querystring
+
+
+class RevokeForm(forms.Form):
+    category = forms.ChoiceField(label=gettext_lazy("原因类别"), choices=Certificate.RevokeReason.choices)
+    reason = forms.CharField(label=gettext_lazy("具体原因"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("原因"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CorrectForm(forms.Form):
+    holder_name = forms.CharField(label=gettext_lazy("姓名"), max_length=60)
+    work_type_name = forms.CharField(
+        label=gettext_lazy("工种/职业方向"), max_length=100, required=False, help_text=gettext_lazy("无工种时填 --")
+    )
+    reason = forms.CharField(label=gettext_lazy("更正原因"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SealForm(forms.Form):
+    image = forms.FileField(
+        label=gettext_lazy("印章图片"), help_text=gettext_lazy("白底或透明背景的 PNG，印迹清晰，不超过 2 MB")
+    )
+
+
+def _certificate(request, org_id: int, certificate_id: int):
+    org = organization_get_for_user(request.user, org_id)
+    certificate = (
+        Certificate.objects.filter(organization=org, pk=certificate_id)
+        .select_related("person", "plan", "organization", "issued_by")
+        .first()
+    )
+    if certificate is None:
+        raise Http404("证书不存在")
+    return org, certificate
+
+
+# --- issuing ----------------------------------------------------------------------------------
+@require_POST
+@login_required
+def issuance_start(request, org_id: int, plan_id: int):
+    org, plan = plan_context(request, org_id, plan_id)
+    require(issuing.can_issue(request.user, org), _("您没有核发本机构证书的权限"))
+    try:
+        issuing.issuance_request(actor=request.user, plan=plan)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect(plan)
+    messages.success(request, _("已开始核发证书，编号和签名完成后逐一生成 PDF。"))
+    return redirect("certify:issuance_progress", org_id=org.pk, plan_id=plan.pk)
+
+
+def _batch(plan) -> IssuanceBatch:
+    batch = IssuanceBatch.objects.filter(plan=plan).first()
+    if batch is None:
+        raise Http404("尚未核发证书")
+    return batch
+
+
+@require_GET
+@login_required
+def issuance_progress(request, org_id: int, plan_id: int):
+    org, plan = plan_context(request, org_id, plan_id)
+    batch = _batch(plan)
+    certificates = batch.certificates.order_by("number").select_related("person")
+    return render(
+        request,
+        "certify/issuance_progress.html",
+        {
+            "org": org,
+            "plan": plan,
+            "batch": batch,
+            "progress": issuing.batch_progress(batch),
+            "failed": certificates.filter(pdf_status=Certificate.PdfStatus.FAILED),
+            "certificates": certificates,
+            "can_issue": issuing.can_issue(request.user, org),
+        },
+    )
+
+
+@require_GET
+@login_required
+def issuance_progress_json(request, org_id: int, plan_id: int):
+    _org, plan = plan_context(request, org_id, plan_id)
+    response = JsonResponse(issuing.batch_progress(_batch(plan)))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+@login_required
+def certificate_retry(request, org_id: int, plan_id: int, certificate_id: int):
+    org, plan = plan_context(request, org_id, plan_id)
+    certificate = Certificate.objects.filter(plan=plan, pk=certificate_id).first()
+    if certificate is None:
+        raise Http404("证书不存在")
+    require(issuing.can_issue(request.user, org), _("您没有核发本机构证书的权限"))
+    try:
+        issuing.certificate_pdf_retry(actor=request.user, certificate=certificate)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("已重新生成 %(n)s。") % {"n": certificate.number})
+    return redirect("certify:issuance_progress", org_id=org.pk, plan_id=plan.pk)
+
+
+def _serve(request, *, org, file_field, filename: str, target, event_data: dict):
+    """A stored PDF, after a permission check, with the download written to the audit trail."""
+    if not file_field:
+        raise Http404("文件尚未生成")
+    with transaction.atomic():
+        audit_append(
+            actor=request.user,
+            event_type=EventType.CERTIFICATE_DOWNLOADED,
+            target=target,
+            organization=org,
+            data=event_data,
+        )
+    response = FileResponse(
+        file_field.open("rb"), content_type="application/pdf", as_attachment=True, filename=filename
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+@login_required
+def issuance_combined_pdf(request, org_id: int, plan_id: int):
+    org, plan = plan_context(request, org_id, plan_id)
+    require(issuing.can_issue(request.user, org), _("您没有核发本机构证书的权限"))
+    batch = _batch(plan)
+    return _serve(
+        request,
+        org=org,
+        file_field=batch.combined_pdf,
+        filename=f"{plan.number}-certificates.pdf",
+        target=batch,
+        event_data={"plan": plan.number, "combined": True},
+    )
+
+
+# --- the organisation's certificates ---------------------------------------------------------
+@require_GET
+@login_required
+def certificate_list(request, org_id: int):
+    org = organization_get_for_user(request.user, org_id)
+    qs = Certificate.objects.filter(organization=org).select_related("plan")
+    query = request.GET.get("q", "").strip()
+    status = request.GET.get("status", "")
+    if query:
+        qs = qs.filter(Q(number__icontains=query) | Q(holder_name=query) | Q(plan__number=query))
+    if status:
+        qs = qs.filter(status=status)
+    return render(
+        request,
+        "certify/certificate_list.html",
+        {
+            "org": org,
+            "page": paginate(request, qs.order_by("-issue_date", "number", "-version")),
+            "query": query,
+            "status": status,
+            "statuses": Certificate.Status.choices,
+            "querystring": querystring(request),
+        },
+    )
+
+
+@require_GET
+@login_required
+def certificate_detail(request, org_id: int, certificate_id: int):
+    org, certificate = _certificate(request, org_id, certificate_id)
+    can_change = lifecycle.can_change_certificates(request.user, org)
+    return render(
+        request,
+        "certify/certificate_detail.html",
+        {
+            "org": org,
+            "certificate": certificate,
+            "versions": Certificate.objects.filter(number=certificate.number).order_by("-version"),
+            "verify_url": issuing.verify_url(certificate),
+            "can_change": can_change,
+            "revoke_form": RevokeForm(),
+            "reason_form": ReasonForm(),
+        },
+    )
+
+
+@require_GET
+@login_required
+def certificate_pdf(request, org_id: int, certificate_id: int):
+    org, certificate = _certificate(request, org_id, certificate_id)
+    return _serve(
+        request,
+        org=org,
+        file_field=certificate.pdf,
+        filename=f"{certificate.number}.pdf",
+        target=certificate,
+        event_data={"number": certificate.number, "version": certificate.version},
+    )
+
+
+def _lifecycle(request, org_id, certificate_id, action, success):
+    org, certificate = _certificate(request, org_id, certificate_id)
+    require(lifecycle.can_change_certificates(request.user, org), _("您没有变更本机构证书的权限"))
+    try:
+        result = action(certificate)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+        return redirect(certificate)
+    messages.success(request, success)
+    return redirect(result or certificate)
+
+
+@require_POST
+@login_required
+def certificate_revoke(request, org_id: int, certificate_id: int):
+    form = RevokeForm(request.POST)
+
+    def act(certificate):
+        if not form.is_valid():
+            raise ValidationError(_("请选择原因类别并填写具体原因"))
+        return lifecycle.certificate_revoke(actor=request.user, certificate=certificate, **form.cleaned_data)
+
+    return _lifecycle(request, org_id, certificate_id, act, _("证书已撤销，扫码查询将显示“已撤销”。"))
+
+
+def _reason(request) -> str:
+    form = ReasonForm(request.POST)
+    return form.cleaned_data["reason"] if form.is_valid() else ""
+
+
+@require_POST
+@login_required
+def certificate_suspend(request, org_id: int, certificate_id: int):
+    return _lifecycle(
+        request,
+        org_id,
+        certificate_id,
+        lambda c: lifecycle.certificate_suspend(actor=request.user, certificate=c, reason=_reason(request)),
+        _("证书已暂停。"),
+    )
+
+
+@require_POST
+@login_required
+def certificate_reinstate(request, org_id: int, certificate_id: int):
+    return _lifecycle(
+        request,
+        org_id,
+        certificate_id,
+        lambda c: lifecycle.certificate_reinstate(actor=request.user, certificate=c, reason=_reason(request)),
+        _("证书已恢复有效。"),
+    )
+
+
+@require_POST
+@login_required
+def certificate_reissue(request, org_id: int, certificate_id: int):
+    return _lifecycle(
+        request,
+        org_id,
+        certificate_id,
+        lambda c: lifecycle.certificate_reissue(actor=request.user, certificate=c, reason=_reason(request)),
+        _("已补发：证书编号和二维码不变，打印序号加一，正在生成新的 PDF。"),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def certificate_correct(request, org_id: int, certificate_id: int):
+    org, certificate = _certificate(request, org_id, certificate_id)
+    require(lifecycle.can_change_certificates(request.user, org), _("您没有更正本机构证书的权限"))
+    initial = {"holder_name": certificate.holder_name, "work_type_name": certificate.work_type_name}
+    form = CorrectForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        reason = data.pop("reason")
+        changes = {k: v for k, v in data.items() if v != initial[k]}
+        try:
+            new = lifecycle.certificate_correct(actor=request.user, certificate=certificate, reason=reason, **changes)
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        else:
+            messages.success(
+                request, _("已生成更正后的第 %(v)d 版证书；原版本的二维码将显示“已更正”。") % {"v": new.version}
+            )
+            return redirect(new)
+    return render(request, "certify/certificate_correct.html", {"org": org, "certificate": certificate, "form": form})
+
+
+# --- seal -----------------------------------------------------------------------------------------
+@require_http_methods(["GET", "POST"])
+@login_required
+def seal_page(request, org_id: int):
+    org = organization_get_for_user(request.user, org_id)
+    form = SealForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            lifecycle.seal_upload(actor=request.user, organization=org, data=form.cleaned_data["image"].read())
+        except ValidationError as exc:
+            form.add_error("image", exc.messages)
+        else:
+            messages.success(request, _("印章已更新，之后生成的证书将使用新印章。"))
+            return redirect("certify:seal_page", org_id=org.pk)
+    seal = Seal.objects.filter(organization=org).first()
+    from accounts.permissions import can_manage_members
+
+    return render(
+        request,
+        "certify/seal.html",
+        {"org": org, "form": form, "seal": seal, "can_upload": can_manage_members(request.user, org)},
+    )
+
+
+@require_GET
+@login_required
+def seal_image(request, org_id: int):
+    org = organization_get_for_user(request.user, org_id)
+    seal = Seal.objects.filter(organization=org).first()
+    if seal is None:
+        raise Http404("尚未上传印章")
+    return FileResponse(seal.image.open("rb"), content_type="image/png")
+
+
+# --- bureau ---------------------------------------------------------------------------------------
+@require_GET
+@login_required
+def bureau_certificate_list(request):
+    require(is_bureau_reader(request.user), _("此页面仅供人社局工作人员使用"))
+    qs = Certificate.objects.select_related("organization", "plan")
+    query = request.GET.get("q", "").strip()
+    if query:
+        qs = qs.filter(Q(number=query) | Q(holder_name=query) | Q(organization__name__icontains=query))
+    return render(
+        request,
+        "certify/bureau_certificate_list.html",
+        {
+            "page": paginate(request, qs.order_by("-issue_date", "number")),
+            "query": query,
+            "querystring": querystring(request),
+        },
+    )

@@ -1,0 +1,214 @@
+"""Issuing: who gets a certificate, the refusals, numbers, signatures, idempotency of the job."""
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from audit.models import AuditEvent
+from certify import numbering
+from certify.models import Certificate, IssuanceBatch, NumberCounter
+from certify.services import issuing
+from certify.services.filings import filing_suspend
+from certify.signing import certificate_keyring
+
+pytestmark = pytest.mark.django_db
+
+
+def test_only_passing_candidates_get_certificates_with_well_formed_numbers(world, issued, closed_plan):
+    assert sorted(c.holder_name for c in issued) == ["刘洋", "张伟", "王芳"]  # 李娜 failed
+    year = issued[0].issue_date.year
+    for serial, certificate in enumerate(issued, start=1):
+        parts = numbering.parse_number(certificate.number)
+        assert (parts.org_sequence, parts.year, parts.level, parts.serial) == (
+            world.org_a.province_sequence,
+            year,
+            4,
+            serial,
+        )
+        assert numbering.validate_number(certificate.number, level=4, year=year, province_code="44") == []
+        assert certificate.work_type_name == "数控车工" and certificate.level_wording == "四级/中级工"
+        assert certificate.pdf_status == "done" and len(certificate.pdf_sha256) == 64
+
+
+def test_every_certificate_is_signed_over_its_printed_fields(issued):
+    ring = certificate_keyring()
+    for certificate in issued:
+        payload = issuing.payload_of(certificate)
+        assert ring.verify(kid=certificate.key_id, payload=payload, signature=certificate.signature)
+        tampered = payload.replace(certificate.holder_name.encode(), "王五".encode())
+        assert not ring.verify(kid=certificate.key_id, payload=tampered, signature=certificate.signature)
+
+
+def test_issuance_writes_one_event_per_certificate_by_the_operator(world, issued):
+    events = AuditEvent.objects.filter(event_type="certificate.issued")
+    assert events.count() == 3
+    assert {e.actor_id for e in events} == {world.a_operator.pk}
+    assert {e.organization_id for e in events} == {world.org_a.pk}
+    rendered = AuditEvent.objects.filter(event_type="certificate.pdf_rendered")
+    assert sorted(e.data["sha256"] for e in rendered) == sorted(c.pdf_sha256 for c in issued)
+
+
+# --- refusals --------------------------------------------------------------------------------------
+def test_a_plan_that_is_not_closed_is_refused(world, scoring_plan):
+    with pytest.raises(ValidationError, match="评价计划尚未结束"):
+        issuing.issuance_request(actor=world.a_operator, plan=scoring_plan)
+    assert not IssuanceBatch.objects.exists()
+
+
+def test_a_filing_suspended_on_the_issue_date_is_refused(world, closed_plan, filings):
+    filing_suspend(actor=world.bureau_admin, filing=filings[0], reason="违规评价调查中")
+    with pytest.raises(ValidationError, match="已被暂停"):
+        issuing.issuance_request(actor=world.a_operator, plan=closed_plan)
+    assert not Certificate.objects.exists()
+
+
+def test_a_filing_expired_on_the_issue_date_is_refused(world, closed_plan, filings):
+    with pytest.raises(ValidationError, match="到期"):
+        issuing.issuance_request(
+            actor=world.a_operator, plan=closed_plan, issue_date=filings[0].valid_until + dt.timedelta(days=1)
+        )
+    assert not Certificate.objects.exists()
+
+
+def test_a_missing_photo_blocks_issuance_with_the_names(world, scoring_plan):
+    from tests.certify.conftest import score_everyone
+
+    from certify.services.plans import plan_approve_results, plan_close, plan_start_publicity
+
+    score_everyone(scoring_plan, {"张伟": (80, 82), "王芳": (75, 70), "李娜": (65, 61), "刘洋": (90, 88)})
+    plan_approve_results(actor=world.a_reviewer, plan=scoring_plan)
+    plan = plan_start_publicity(actor=world.a_operator, plan=scoring_plan, today=scoring_plan.exam_date)
+    plan = plan_close(actor=world.a_operator, plan=plan, today=plan.publicity_end + dt.timedelta(days=1))
+    with pytest.raises(ValidationError) as caught:
+        issuing.issuance_request(actor=world.a_operator, plan=plan)
+    message = " ".join(caught.value.messages)
+    assert "尚未上传证件照" in message and "张伟" in message
+    assert not Certificate.objects.exists()
+
+
+def test_a_failed_or_absent_candidate_is_refused(world, closed_plan):
+    failed = closed_plan.enrolments.get(person__name="李娜")
+    with transaction.atomic(), pytest.raises(ValidationError, match="不是“合格”"):
+        issuing.issue_one(actor=world.a_operator, enrolment=failed, batch=None, issue_date=dt.date.today())
+    assert not Certificate.objects.filter(enrolment=failed).exists()
+
+
+def test_a_candidate_already_holding_the_certificate_is_refused(world, issued, closed_plan):
+    enrolment = issued[0].enrolment
+    with transaction.atomic(), pytest.raises(ValidationError, match="已领取"):
+        issuing.issue_one(actor=world.a_operator, enrolment=enrolment, batch=None, issue_date=dt.date.today())
+    assert Certificate.objects.filter(enrolment=enrolment).count() == 1
+
+
+def test_a_holder_of_the_same_certificate_from_another_plan_is_passed_over(world, issued, closed_plan):
+    enrolment = issued[0].enrolment
+    to_issue, skipped = issuing.issuance_candidates(closed_plan)
+    assert to_issue == []
+    # the same person passing again in another plan would be skipped, with the reason
+    other = issuing.held_elsewhere(
+        enrolment.person, occupation=closed_plan.occupation, work_type=closed_plan.work_type, level=4
+    )
+    assert other == issued[0]
+
+
+def test_only_issuers_may_request(world, closed_plan):
+    for user in (world.a_viewer, world.a_assessor, world.a_reviewer, world.b_operator, world.bureau_admin):
+        with pytest.raises(PermissionDenied):
+            issuing.issuance_request(actor=user, plan=closed_plan)
+
+
+# --- idempotency -------------------------------------------------------------------------------
+def test_a_double_click_does_not_start_a_second_batch(world, closed_plan, monkeypatch):
+    monkeypatch.setattr(issuing, "_dispatch_batch", lambda batch_id: None)  # the job has not run yet
+    issuing.issuance_request(actor=world.a_operator, plan=closed_plan)
+    with pytest.raises(ValidationError, match="正在核发中"):
+        issuing.issuance_request(actor=world.a_operator, plan=closed_plan)
+    assert IssuanceBatch.objects.count() == 1
+
+
+def test_the_same_job_delivered_twice_gives_one_certificate_and_one_pdf_each(
+    world, closed_plan, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(issuing, "_dispatch_batch", lambda batch_id: None)
+    renders = []
+    monkeypatch.setattr(issuing, "_dispatch_renders", lambda ids, batch_id: renders.append(list(ids)))
+    batch = issuing.issuance_request(actor=world.a_operator, plan=closed_plan)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = issuing.issuance_allocate(batch_id=batch.pk)
+        second = issuing.issuance_allocate(batch_id=batch.pk)
+    assert len(first) == 3 and second == []
+    assert Certificate.objects.count() == 3
+    assert NumberCounter.objects.get().last_serial == 3
+    ids = renders[0]
+    for pk in ids:  # every render task delivered twice
+        assert issuing.certificate_render(certificate_id=pk) is True
+        assert issuing.certificate_render(certificate_id=pk) is False
+    assert AuditEvent.objects.filter(event_type="certificate.pdf_rendered").count() == 3
+    assert Certificate.objects.filter(pdf_status="done").count() == 3
+
+
+def test_rerunning_a_finished_batch_issues_nothing_new(world, issued, closed_plan):
+    with pytest.raises(ValidationError, match="没有待发证的合格考生"):
+        issuing.issuance_request(actor=world.a_operator, plan=closed_plan)
+    assert Certificate.objects.count() == 3
+
+
+def test_a_failed_pdf_is_shown_with_its_reason_and_can_be_retried(world, closed_plan, monkeypatch,
+                                                                   django_capture_on_commit_callbacks):
+    import certify.services.issuing as module
+
+    def broken(context):
+        raise RuntimeError("渲染服务暂时不可用")
+
+    monkeypatch.setattr(module, "render_certificate_pdf", broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        batch = issuing.issuance_request(actor=world.a_operator, plan=closed_plan)
+    progress = issuing.batch_progress(batch)
+    assert (progress["failed"], progress["done"], progress["remaining"]) == (3, 0, 0)
+    failed = Certificate.objects.filter(pdf_status="failed").first()
+    assert failed.pdf_error == "渲染服务暂时不可用"
+    monkeypatch.undo()
+    with django_capture_on_commit_callbacks(execute=True):
+        issuing.certificate_pdf_retry(actor=world.a_operator, certificate=failed)
+    failed.refresh_from_db()
+    assert failed.pdf_status == "done"
+
+
+# --- numbers -----------------------------------------------------------------------------------
+def test_numbers_are_gap_free_when_issuing_transactions_roll_back(world):
+    org = world.org_a
+    kept = []
+    for i in range(30):
+        try:
+            with transaction.atomic():
+                number = issuing.allocate_number(organization=org, year=2026, level=3)
+                if i % 3 == 0:
+                    raise RuntimeError("the issue failed after numbering")
+                kept.append(number)
+        except RuntimeError:
+            pass
+    serials = [numbering.parse_number(n).serial for n in kept]
+    assert serials == list(range(1, len(kept) + 1))
+
+
+def test_a_number_supplied_by_the_province_is_validated(world):
+    org = world.org_a
+    good = numbering.format_number(
+        type_letter="Y", ministry_code="0000", province_code="44", org_sequence=org.province_sequence,
+        year=2026, level=4, serial=17,
+    )
+    assert issuing.check_supplied_number(number=good, organization=org, year=2026, level=4) == good
+    with pytest.raises(ValidationError, match="等级"):
+        issuing.check_supplied_number(number=good, organization=org, year=2026, level=3)
+    with pytest.raises(ValidationError):
+        issuing.check_supplied_number(number=good.replace("44", "45", 1), organization=org, year=2026, level=4)
+
+
+def test_photos_are_normalised_copies_kept_with_the_certificate(issued):
+    from django.core.files.storage import default_storage
+
+    for certificate in issued:
+        assert certificate.photo.name.startswith("certificates/photos/")
+        assert default_storage.exists(certificate.photo.name)
