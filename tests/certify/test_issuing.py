@@ -73,9 +73,8 @@ def test_a_filing_expired_on_the_issue_date_is_refused(world, closed_plan, filin
 
 
 def test_a_missing_photo_blocks_issuance_with_the_names(world, scoring_plan):
-    from tests.certify.conftest import score_everyone
-
     from certify.services.plans import plan_approve_results, plan_close, plan_start_publicity
+    from tests.certify.conftest import score_everyone
 
     score_everyone(scoring_plan, {"张伟": (80, 82), "王芳": (75, 70), "李娜": (65, 61), "刘洋": (90, 88)})
     plan_approve_results(actor=world.a_reviewer, plan=scoring_plan)
@@ -102,15 +101,54 @@ def test_a_candidate_already_holding_the_certificate_is_refused(world, issued, c
     assert Certificate.objects.filter(enrolment=enrolment).count() == 1
 
 
-def test_a_holder_of_the_same_certificate_from_another_plan_is_passed_over(world, issued, closed_plan):
-    enrolment = issued[0].enrolment
-    to_issue, skipped = issuing.issuance_candidates(closed_plan)
-    assert to_issue == []
-    # the same person passing again in another plan would be skipped, with the reason
-    other = issuing.held_elsewhere(
-        enrolment.person, occupation=closed_plan.occupation, work_type=closed_plan.work_type, level=4
+def test_a_holder_of_the_same_certificate_from_another_plan_is_passed_over(world, issued, plan_factory, assessors):
+    from certify.services.enrolments import enrolment_register, enrolment_set_photo
+    from certify.services.plans import (
+        assessor_add,
+        plan_approve_results,
+        plan_begin_scoring,
+        plan_close,
+        plan_file,
+        plan_start,
+        plan_start_publicity,
+        recusal_declare,
     )
-    assert other == issued[0]
+    from tests.certify.conftest import candidate, photo_bytes, score_everyone
+
+    holder = issued[0]
+    plan = plan_factory(title="第二次申报同一等级")
+    number = issuing.id_number_of(holder.person)
+    again = enrolment_register(actor=world.a_operator, plan=plan, data=candidate(holder.holder_name, number))
+    assert any("一人多证" in w for w in again.warnings)
+    enrolment_set_photo(actor=world.a_operator, enrolment=again, data=photo_bytes())
+    panel = [
+        assessor_add(actor=world.a_operator, plan=plan, user=u, duty="practical", grade="assessor")
+        for u in assessors[:3]
+    ]
+    panel += [
+        assessor_add(actor=world.a_operator, plan=plan, user=u, duty="theory", grade="assessor") for u in assessors[3:5]
+    ]
+    for member in panel:
+        recusal_declare(actor=member.user, assessor=member, relations=[])
+    plan_file(actor=world.a_operator, plan=plan)
+    plan_start(actor=world.a_operator, plan=plan, today=plan.exam_date)
+    plan_begin_scoring(actor=world.a_operator, plan=plan)
+    score_everyone(plan, {holder.holder_name: (90, 90)})
+    plan_approve_results(actor=world.a_reviewer, plan=plan)
+    plan = plan_start_publicity(actor=world.a_operator, plan=plan, today=plan.exam_date)
+    plan = plan_close(actor=world.a_operator, plan=plan, today=plan.publicity_end + dt.timedelta(days=1))
+
+    to_issue, skipped = issuing.issuance_candidates(plan)
+    assert to_issue == []
+    assert skipped == [
+        {
+            "enrolment": again.pk,
+            "name": holder.holder_name,
+            "reason": f"已持有同职业同等级证书 {holder.number}（{holder.organization_name}）",
+        }
+    ]
+    with transaction.atomic(), pytest.raises(ValidationError, match="已持有同职业同等级证书"):
+        issuing.issue_one(actor=world.a_operator, enrolment=again, batch=None, issue_date=dt.date.today())
 
 
 def test_only_issuers_may_request(world, closed_plan):
@@ -155,8 +193,9 @@ def test_rerunning_a_finished_batch_issues_nothing_new(world, issued, closed_pla
     assert Certificate.objects.count() == 3
 
 
-def test_a_failed_pdf_is_shown_with_its_reason_and_can_be_retried(world, closed_plan, monkeypatch,
-                                                                   django_capture_on_commit_callbacks):
+def test_a_failed_pdf_is_shown_with_its_reason_and_can_be_retried(
+    world, closed_plan, monkeypatch, django_capture_on_commit_callbacks
+):
     import certify.services.issuing as module
 
     def broken(context):
@@ -196,8 +235,13 @@ def test_numbers_are_gap_free_when_issuing_transactions_roll_back(world):
 def test_a_number_supplied_by_the_province_is_validated(world):
     org = world.org_a
     good = numbering.format_number(
-        type_letter="Y", ministry_code="0000", province_code="44", org_sequence=org.province_sequence,
-        year=2026, level=4, serial=17,
+        type_letter="Y",
+        ministry_code="0000",
+        province_code="44",
+        org_sequence=org.province_sequence,
+        year=2026,
+        level=4,
+        serial=17,
     )
     assert issuing.check_supplied_number(number=good, organization=org, year=2026, level=4) == good
     with pytest.raises(ValidationError, match="等级"):

@@ -78,11 +78,18 @@ def _closed_plans(world, today):
     from certify.services.standards import standard_draft_create, standard_level_update, standard_publish
 
     draft = standard_draft_create(
-        actor=world.a_operator, organization=world.org_a, occupation=occ("6-18-01-01"), work_type=None,
-        title="车工五级理论考核规范（并发测试）", levels=[5],
+        actor=world.a_operator,
+        organization=world.org_a,
+        occupation=occ("6-18-01-01"),
+        work_type=None,
+        title="车工五级理论考核规范（并发测试）",
+        levels=[5],
     )
     standard_level_update(
-        actor=world.a_operator, level=draft.levels.get(), has_practical=False, candidates_per_invigilator=300,
+        actor=world.a_operator,
+        level=draft.levels.get(),
+        has_practical=False,
+        candidates_per_invigilator=300,
         min_invigilators_per_room=1,
     )
     version = standard_publish(actor=world.a_operator, version=draft)
@@ -91,10 +98,20 @@ def _closed_plans(world, today):
     photo = _photo()
     exam = today + dt.timedelta(days=20)
     for n in range(PLANS):
-        plan = plan_create(actor=world.a_operator, organization=world.org_a, standard_version=version, level=5,
-                           exam_date=exam, venue="考场")
-        roster_import(actor=world.a_operator, plan=plan, file=_roster(ids[n * PER_PLAN:(n + 1) * PER_PLAN]),
-                      filename="roster.xlsx")
+        plan = plan_create(
+            actor=world.a_operator,
+            organization=world.org_a,
+            standard_version=version,
+            level=5,
+            exam_date=exam,
+            venue="考场",
+        )
+        roster_import(
+            actor=world.a_operator,
+            plan=plan,
+            file=_roster(ids[n * PER_PLAN : (n + 1) * PER_PLAN]),
+            filename="roster.xlsx",
+        )
         member = assessor_add(actor=world.a_operator, plan=plan, user=world.a_assessor, duty="theory", grade="assessor")
         recusal_declare(actor=world.a_assessor, assessor=member, relations=[])
         plan_file(actor=world.a_operator, plan=plan, today=today)
@@ -124,19 +141,33 @@ def test_four_processes_issue_1000_certificates_without_duplicates_or_gaps(world
     batches = [issuing.issuance_request(actor=world.a_operator, plan=p, issue_date=today) for p in plans]
     setup = time.perf_counter() - started
 
-    env = dict(os.environ, DATABASE_URL=_database_url(), CELERY_TASK_ALWAYS_EAGER="0",
-               CELERY_BROKER_URL="memory://", CACHE_URL="", REDIS_URL="")
-    code = "import django; django.setup(); import sys; from certify.services.issuing import issuance_allocate; " \
-           "print(len(issuance_allocate(batch_id=int(sys.argv[1]))))"
+    env = dict(
+        os.environ,
+        DATABASE_URL=_database_url(),
+        CELERY_TASK_ALWAYS_EAGER="0",
+        CELERY_BROKER_URL="memory://",
+        CACHE_URL="",
+        REDIS_URL="",
+    )
+    code = (
+        "import django; django.setup(); import sys; from certify.services.issuing import issuance_allocate; "
+        "print(len(issuance_allocate(batch_id=int(sys.argv[1]))))"
+    )
     started = time.perf_counter()
     processes = [
-        subprocess.Popen([sys.executable, "-c", code, str(b.pk)], cwd=ROOT, env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(b.pk)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for b in batches
     ]
     outputs = [p.communicate(timeout=600) for p in processes]
     elapsed = time.perf_counter() - started
-    for process, (out, err) in zip(processes, outputs, strict=True):
+    for process, (_out, err) in zip(processes, outputs, strict=True):
         assert process.returncode == 0, err[-2000:]
     assert sorted(int(out.strip().splitlines()[-1]) for out, _err in outputs) == [PER_PLAN] * PLANS
 
