@@ -161,7 +161,7 @@ def _plan(*, operator, org, version, level, exam_date, title, names, today, phot
             id_number=_demo_id(index),
             employee_number=f"HK{2015 + index % 8}{index:04d}",
             years_in_occupation=Decimal("7") + Decimal(index % 5),
-            education="45",
+            education="47",
         )
         if level <= 3:
             # 三级 needs a 四级 certificate held 5 years; an old 职业资格证书 counts the same

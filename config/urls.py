@@ -23,6 +23,8 @@ urlpatterns = [
     path("", account_views.home, name="home"),
     path("", include("accounts.urls")),
     path("", include("certify.urls")),
+    path("", include("certify.urls_export")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
+    path("", include("certify.urls_public")),
 ]

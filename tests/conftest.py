@@ -75,3 +75,7 @@ class AuditProbe:
 @pytest.fixture
 def audit_probe(db):
     return AuditProbe
+
+
+# Workflow fixtures (catalogue, filings, standards, plans, certificates) for every test package.
+from tests.workflow import *  # noqa: E402, F403

@@ -97,7 +97,9 @@ class Certificate(models.Model):
     person = models.ForeignKey("certify.Person", on_delete=models.PROTECT, related_name="certificates")
     enrolment = models.ForeignKey("certify.Enrolment", on_delete=models.PROTECT, related_name="certificates")
     plan = models.ForeignKey("certify.AssessmentPlan", on_delete=models.PROTECT, related_name="certificates")
-    batch = models.ForeignKey(IssuanceBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="certificates")
+    batch = models.ForeignKey(
+        IssuanceBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="certificates"
+    )
     standard_version = models.ForeignKey("certify.StandardVersion", on_delete=models.PROTECT, related_name="+")
     occupation = models.ForeignKey("certify.Occupation", on_delete=models.PROTECT, related_name="+")
     work_type = models.ForeignKey("certify.WorkType", on_delete=models.PROTECT, null=True, blank=True, related_name="+")

@@ -75,7 +75,7 @@ class Enrolment(models.Model):
         BACHELOR = "20", _("大学本科")
         COLLEGE = "30", _("大学专科")
         SECONDARY_VOCATIONAL = "40", _("中等职业教育")
-        TECHNICAL_SCHOOL = "45", _("技工学校")
+        TECHNICAL_SCHOOL = "47", _("技工学校")
         HIGH_SCHOOL = "60", _("普通高中")
         JUNIOR = "70", _("初中及以下")
 

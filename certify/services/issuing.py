@@ -341,13 +341,15 @@ def issuance_allocate(*, batch_id: int) -> list[int]:
                 data={"problems": problems},
             )
             return []
+        if to_issue:
+            # The batch row changes first, so its history row is bound into the first issue event.
+            batch.status, batch.skipped = IssuanceBatch.Status.RUNNING, skipped
+            batch.allocated_at = batch.allocated_at or timezone.now()
+            batch._history_user = batch.requested_by
+            batch.save(update_fields=["status", "skipped", "allocated_at"])
         issued = [
             issue_one(actor=batch.requested_by, enrolment=e, batch=batch, issue_date=batch.issue_date) for e in to_issue
         ]
-        batch.status, batch.skipped = IssuanceBatch.Status.RUNNING, skipped
-        batch.allocated_at = batch.allocated_at or timezone.now()
-        batch._history_user = batch.requested_by
-        batch.save(update_fields=["status", "skipped", "allocated_at"])
         ids = [c.pk for c in issued] + list(
             batch.certificates.filter(pdf_status=Certificate.PdfStatus.PENDING)
             .exclude(pk__in=[c.pk for c in issued])

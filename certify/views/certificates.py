@@ -317,7 +317,11 @@ def certificate_correct(request, org_id: int, certificate_id: int):
 @require_http_methods(["GET", "POST"])
 @login_required
 def seal_page(request, org_id: int):
+    from accounts.permissions import can_manage_members
+
     org = organization_get_for_user(request.user, org_id)
+    if request.method == "POST":
+        require(can_manage_members(request.user, org), _("只有机构管理员可以上传印章"))
     form = SealForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -328,8 +332,6 @@ def seal_page(request, org_id: int):
             messages.success(request, _("印章已更新，之后生成的证书将使用新印章。"))
             return redirect("certify:seal_page", org_id=org.pk)
     seal = Seal.objects.filter(organization=org).first()
-    from accounts.permissions import can_manage_members
-
     return render(
         request,
         "certify/seal.html",

@@ -30,9 +30,9 @@ from certify.services.plans import (
     plan_start_publicity,
 )
 from certify.services.standards import standard_draft_create, standard_publish
-from tests.certify.conftest import candidate, candidate_ids, occ, score_everyone, valid_id
 from tests.certify.test_plans import make_plan, messages, publish_with_direct_grading
 from tests.helpers import assert_one_event
+from tests.workflow import candidate, candidate_ids, occ, score_everyone, valid_id
 
 pytestmark = pytest.mark.django_db
 

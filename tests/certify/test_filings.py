@@ -16,8 +16,8 @@ from certify.services.filings import (
     filing_suspend,
     filings_mark_expired,
 )
-from tests.certify.conftest import occ
 from tests.helpers import assert_one_event, assert_status, check_guards
+from tests.workflow import occ
 
 pytestmark = pytest.mark.django_db
 

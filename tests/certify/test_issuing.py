@@ -74,7 +74,7 @@ def test_a_filing_expired_on_the_issue_date_is_refused(world, closed_plan, filin
 
 def test_a_missing_photo_blocks_issuance_with_the_names(world, scoring_plan):
     from certify.services.plans import plan_approve_results, plan_close, plan_start_publicity
-    from tests.certify.conftest import score_everyone
+    from tests.workflow import score_everyone
 
     score_everyone(scoring_plan, {"张伟": (80, 82), "王芳": (75, 70), "李娜": (65, 61), "刘洋": (90, 88)})
     plan_approve_results(actor=world.a_reviewer, plan=scoring_plan)
@@ -113,7 +113,7 @@ def test_a_holder_of_the_same_certificate_from_another_plan_is_passed_over(world
         plan_start_publicity,
         recusal_declare,
     )
-    from tests.certify.conftest import candidate, photo_bytes, score_everyone
+    from tests.workflow import candidate, photo_bytes, score_everyone
 
     holder = issued[0]
     plan = plan_factory(title="第二次申报同一等级")

@@ -20,7 +20,7 @@ from PIL import Image
 
 from certify import numbering
 from certify.models import Certificate, Enrolment, PlanAssessor
-from tests.certify.conftest import candidate_ids, occ
+from tests.workflow import candidate_ids, occ
 
 PLANS = 4
 PER_PLAN = 250

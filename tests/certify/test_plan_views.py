@@ -11,8 +11,8 @@ from PIL import Image
 
 from certify.models import AssessmentPlan, CalendarDay, Enrolment, Objection, PlanAssessor, Score
 from certify.services.plans import plan_approve_results, plan_start_publicity
-from tests.certify.conftest import candidate_ids, score_everyone
 from tests.helpers import assert_one_event, assert_status, check_guards
+from tests.workflow import candidate_ids, score_everyone
 
 pytestmark = pytest.mark.django_db
 
@@ -32,17 +32,30 @@ def test_plan_list(world, as_user, ready_plan):
     list_url = reverse("certify:plan_list", args=[world.org_a.pk])
     text = assert_status(as_user(world.a_viewer), "get", list_url, 200).content.decode()
     assert ready_plan.number in text
-    check_guards(as_user, method="get", url=list_url, outsiders=[world.b_operator, world.supervisor],
-                 wrong_method="post", user=world.a_viewer)
+    check_guards(
+        as_user,
+        method="get",
+        url=list_url,
+        outsiders=[world.b_operator, world.supervisor],
+        wrong_method="post",
+        user=world.a_viewer,
+    )
 
 
 def test_plan_create(world, as_user, published, audit_probe):
     create = reverse("certify:plan_create", args=[world.org_a.pk])
     exam = (dt.date.today() + dt.timedelta(days=40)).isoformat()
     data = {"standard": f"{published.pk}:4", "exam_date": exam, "venue": "实训车间", "theory_rooms": "1"}
-    check_guards(as_user, method="post", url=create, data=data, outsiders=[world.b_operator],
-                 wrong_roles=[world.a_viewer, world.a_assessor, world.a_reviewer, world.bureau_auditor],
-                 wrong_method="put", user=world.a_operator)
+    check_guards(
+        as_user,
+        method="post",
+        url=create,
+        data=data,
+        outsiders=[world.b_operator],
+        wrong_roles=[world.a_viewer, world.a_assessor, world.a_reviewer, world.bureau_auditor],
+        wrong_method="put",
+        user=world.a_operator,
+    )
     probe = audit_probe()
     assert_status(as_user(world.a_operator), "post", create, 302, data)
     plan = AssessmentPlan.objects.get(organization=world.org_a)
@@ -61,8 +74,16 @@ def test_plan_create_refuses_another_organisations_standard(world, as_user, publ
 def test_plan_edit(world, as_user, ready_plan, audit_probe):
     edit = url("plan_edit", ready_plan)
     data = {"title": "新名称", "exam_date": ready_plan.exam_date.isoformat(), "venue": "新地点", "theory_rooms": "1"}
-    check_guards(as_user, method="post", url=edit, data=data, outsiders=[world.b_operator],
-                 wrong_roles=[world.a_viewer, world.a_assessor], wrong_method="put", user=world.a_operator)
+    check_guards(
+        as_user,
+        method="post",
+        url=edit,
+        data=data,
+        outsiders=[world.b_operator],
+        wrong_roles=[world.a_viewer, world.a_assessor],
+        wrong_method="put",
+        user=world.a_operator,
+    )
     probe = audit_probe()
     assert_status(as_user(world.a_operator), "post", edit, 302, data)
     ready_plan.refresh_from_db()
@@ -76,15 +97,21 @@ def test_plan_detail_shows_the_step_bar_and_what_is_missing(world, as_user, plan
     assert "报备前须满足" in text and "已登记考生（现有 0 名）" in text
     assert 'class="current">草稿' in text
     assert_status(as_user(world.bureau_auditor), "get", url("plan_detail", plan), 200)
-    check_guards(as_user, method="get", url=url("plan_detail", plan), outsiders=[world.b_operator, world.supervisor],
-                 wrong_method="post", user=world.a_viewer)
+    check_guards(
+        as_user,
+        method="get",
+        url=url("plan_detail", plan),
+        outsiders=[world.b_operator, world.supervisor],
+        wrong_method="post",
+        user=world.a_viewer,
+    )
     # the same plan through another organisation's URL
-    assert_status(as_user(world.b_operator), "get",
-                  reverse("certify:plan_detail", args=[world.org_b.pk, plan.pk]), 404)
+    assert_status(as_user(world.b_operator), "get", reverse("certify:plan_detail", args=[world.org_b.pk, plan.pk]), 404)
 
 
-def test_plan_detail_query_count_does_not_grow_with_candidates(world, as_user, ready_plan,
-                                                                django_assert_max_num_queries):
+def test_plan_detail_query_count_does_not_grow_with_candidates(
+    world, as_user, ready_plan, django_assert_max_num_queries
+):
     client = as_user(world.a_operator)
     client.get(url("plan_detail", ready_plan))
     with django_assert_max_num_queries(45):
@@ -94,9 +121,15 @@ def test_plan_detail_query_count_does_not_grow_with_candidates(world, as_user, r
 # --- transitions ------------------------------------------------------------------------------
 def test_filing_through_the_view(world, as_user, ready_plan, audit_probe):
     file_url = url("plan_transition", ready_plan, "file")
-    check_guards(as_user, method="post", url=file_url, outsiders=[world.b_operator],
-                 wrong_roles=[world.a_viewer, world.a_assessor, world.bureau_admin], wrong_method="get",
-                 user=world.a_operator)
+    check_guards(
+        as_user,
+        method="post",
+        url=file_url,
+        outsiders=[world.b_operator],
+        wrong_roles=[world.a_viewer, world.a_assessor, world.bureau_admin],
+        wrong_method="get",
+        user=world.a_operator,
+    )
     probe = audit_probe()
     assert_status(as_user(world.a_operator), "post", file_url, 302)
     ready_plan.refresh_from_db()
@@ -144,8 +177,16 @@ def test_scoring_approval_publicity_and_close_through_the_views(world, as_user, 
 
 def test_cancel_view(world, as_user, ready_plan, audit_probe):
     cancel = url("plan_cancel", ready_plan)
-    check_guards(as_user, method="post", url=cancel, data={"reason": "x"}, outsiders=[world.b_operator],
-                 wrong_roles=[world.a_viewer], wrong_method="get", user=world.a_operator)
+    check_guards(
+        as_user,
+        method="post",
+        url=cancel,
+        data={"reason": "x"},
+        outsiders=[world.b_operator],
+        wrong_roles=[world.a_viewer],
+        wrong_method="get",
+        user=world.a_operator,
+    )
     response = as_user(world.a_operator).post(cancel, {"reason": ""}, follow=True)
     assert "须填写原因" in response.content.decode()
     probe = audit_probe()
@@ -160,8 +201,16 @@ def test_assessor_add_and_remove(world, as_user, plan_factory, assessors, audit_
     plan = plan_factory()
     add = url("assessor_add", plan)
     data = {"user": assessors[0].pk, "duty": "practical", "grade": "senior"}
-    check_guards(as_user, method="post", url=add, data=data, outsiders=[world.b_operator],
-                 wrong_roles=[world.a_viewer, world.a_assessor], wrong_method="get", user=world.a_operator)
+    check_guards(
+        as_user,
+        method="post",
+        url=add,
+        data=data,
+        outsiders=[world.b_operator],
+        wrong_roles=[world.a_viewer, world.a_assessor],
+        wrong_method="get",
+        user=world.a_operator,
+    )
     probe = audit_probe()
     assert_status(as_user(world.a_operator), "post", add, 302, data)
     member = PlanAssessor.objects.get(plan=plan)
@@ -170,8 +219,15 @@ def test_assessor_add_and_remove(world, as_user, plan_factory, assessors, audit_
     assert "score_plan" in get_perms(assessors[0], plan)
     assert_one_event(probe, event_type="plan.assessor_added", actor=world.a_operator, organization=world.org_a)
     remove = url("assessor_remove", plan, member.pk)
-    check_guards(as_user, method="post", url=remove, outsiders=[world.b_operator], wrong_roles=[world.a_viewer],
-                 wrong_method="get", user=world.a_operator)
+    check_guards(
+        as_user,
+        method="post",
+        url=remove,
+        outsiders=[world.b_operator],
+        wrong_roles=[world.a_viewer],
+        wrong_method="get",
+        user=world.a_operator,
+    )
     probe = audit_probe()
     assert_status(as_user(world.a_operator), "post", remove, 302)
     assert not PlanAssessor.objects.filter(plan=plan).exists()
@@ -184,8 +240,16 @@ def test_recusal_declaration_is_made_by_the_assessor_themselves(world, as_user, 
     declare = url("recusal_declare", ready_plan, member.pk)
     enrolment = ready_plan.enrolments.first()
     data = {f"rel_{enrolment.pk}": "relative", "confirm": "on", "statement": ""}
-    check_guards(as_user, method="post", url=declare, data=data, outsiders=[world.b_operator],
-                 wrong_roles=[world.a_operator, world.a_reviewer], wrong_method="put", user=world.a_assessor)
+    check_guards(
+        as_user,
+        method="post",
+        url=declare,
+        data=data,
+        outsiders=[world.b_operator],
+        wrong_roles=[world.a_operator, world.a_reviewer],
+        wrong_method="put",
+        user=world.a_assessor,
+    )
     assert_status(as_user(world.a_assessor), "get", declare, 200)
     probe = audit_probe()
     assert_status(as_user(world.a_assessor), "post", declare, 302, data)
@@ -196,8 +260,14 @@ def test_recusal_declaration_is_made_by_the_assessor_themselves(world, as_user, 
 
 # --- candidates ---------------------------------------------------------------------------------
 def _candidate_data(number, **extra):
-    data = {"name": "周杰", "id_type": "resident_id", "id_number": number, "years_in_occupation": "7",
-            "route": "promotion", "diploma_in_field": "on"}
+    data = {
+        "name": "周杰",
+        "id_type": "resident_id",
+        "id_number": number,
+        "years_in_occupation": "7",
+        "route": "promotion",
+        "diploma_in_field": "on",
+    }
     data.update(extra)
     return data
 
@@ -206,9 +276,16 @@ def test_enrolment_create(world, as_user, plan_factory, audit_probe):
     plan = plan_factory()
     create = url("enrolment_create", plan)
     number = candidate_ids(1, start=500)[0]
-    check_guards(as_user, method="post", url=create, data=_candidate_data(number), outsiders=[world.b_operator],
-                 wrong_roles=[world.a_viewer, world.a_assessor, world.a_reviewer], wrong_method="put",
-                 user=world.a_operator)
+    check_guards(
+        as_user,
+        method="post",
+        url=create,
+        data=_candidate_data(number),
+        outsiders=[world.b_operator],
+        wrong_roles=[world.a_viewer, world.a_assessor, world.a_reviewer],
+        wrong_method="put",
+        user=world.a_operator,
+    )
     probe = audit_probe()
     assert_status(as_user(world.a_operator), "post", create, 302, _candidate_data(number))
     enrolment = Enrolment.objects.get(plan=plan)
@@ -220,8 +297,9 @@ def test_enrolment_create(world, as_user, plan_factory, audit_probe):
 def test_enrolment_create_shows_the_checksum_error_in_chinese(world, as_user, plan_factory):
     plan = plan_factory()
     bad = candidate_ids(1, start=501)[0][:-1] + ("0" if candidate_ids(1, start=501)[0][-1] != "0" else "1")
-    text = assert_status(as_user(world.a_operator), "post", url("enrolment_create", plan), 200,
-                         _candidate_data(bad)).content.decode()
+    text = assert_status(
+        as_user(world.a_operator), "post", url("enrolment_create", plan), 200, _candidate_data(bad)
+    ).content.decode()
     assert "校验位错误" in text
     assert not Enrolment.objects.filter(plan=plan).exists()
 
@@ -231,12 +309,20 @@ def test_enrolment_detail_photo_and_reveal(world, as_user, ready_plan, audit_pro
     detail = url("enrolment_detail", ready_plan, enrolment.pk)
     text = assert_status(as_user(world.a_viewer), "get", detail, 200).content.decode()
     assert enrolment.person.id_number_masked in text
-    check_guards(as_user, method="get", url=detail, outsiders=[world.b_operator], wrong_method="post",
-                 user=world.a_viewer)
+    check_guards(
+        as_user, method="get", url=detail, outsiders=[world.b_operator], wrong_method="post", user=world.a_viewer
+    )
     # the full ID number: for roles that need it, audited
     reveal = url("enrolment_reveal_id", ready_plan, enrolment.pk)
-    check_guards(as_user, method="post", url=reveal, outsiders=[world.b_operator],
-                 wrong_roles=[world.a_viewer, world.a_assessor], wrong_method="get", user=world.a_operator)
+    check_guards(
+        as_user,
+        method="post",
+        url=reveal,
+        outsiders=[world.b_operator],
+        wrong_roles=[world.a_viewer, world.a_assessor],
+        wrong_method="get",
+        user=world.a_operator,
+    )
     probe = audit_probe()
     response = assert_status(as_user(world.a_operator), "post", reveal, 200)
     assert candidate_ids(4)[0] in response.content.decode()
@@ -245,21 +331,30 @@ def test_enrolment_detail_photo_and_reveal(world, as_user, ready_plan, audit_pro
     # the photo
     photo = url("enrolment_photo", ready_plan, enrolment.pk)
     data = {"photo": SimpleUploadedFile("p.jpg", _jpeg())}
-    check_guards(as_user, method="post", url=photo, outsiders=[world.b_operator], wrong_roles=[world.a_viewer],
-                 wrong_method="get", user=world.a_operator)
+    check_guards(
+        as_user,
+        method="post",
+        url=photo,
+        outsiders=[world.b_operator],
+        wrong_roles=[world.a_viewer],
+        wrong_method="get",
+        user=world.a_operator,
+    )
     probe = audit_probe()
     assert_status(as_user(world.a_operator), "post", photo, 302, data)
     assert_one_event(probe, event_type="enrolment.photo_set", actor=world.a_operator, organization=world.org_a)
     image = url("enrolment_photo_image", ready_plan, enrolment.pk)
     assert assert_status(as_user(world.a_viewer), "get", image, 200)["Content-Type"] == "image/jpeg"
-    check_guards(as_user, method="get", url=image, outsiders=[world.b_operator], wrong_method="post",
-                 user=world.a_viewer)
+    check_guards(
+        as_user, method="get", url=image, outsiders=[world.b_operator], wrong_method="post", user=world.a_viewer
+    )
 
 
 def test_photo_upload_refuses_a_text_file_in_chinese(world, as_user, ready_plan):
     enrolment = ready_plan.enrolments.first()
     response = as_user(world.a_operator).post(
-        url("enrolment_photo", ready_plan, enrolment.pk), {"photo": SimpleUploadedFile("p.jpg", b"not an image")},
+        url("enrolment_photo", ready_plan, enrolment.pk),
+        {"photo": SimpleUploadedFile("p.jpg", b"not an image")},
         follow=True,
     )
     assert "上传的文件不是 JPG 或 PNG 图片。" in response.content.decode()
@@ -275,16 +370,32 @@ def test_direct_grading_needs_a_second_person(world, as_user, published, plan_fa
     version = standard_publish(actor=world.a_operator, version=draft)
     from certify.services.plans import plan_create
 
-    plan = plan_create(actor=world.a_operator, organization=world.org_a, standard_version=version, level=4,
-                       exam_date=dt.date.today() + dt.timedelta(days=40), venue="x", allow_direct_grading=True)
-    data = _candidate_data(candidate_ids(1, start=600)[0], route="direct", direct_justification="技能突出",
-                           years_in_occupation="1")
+    plan = plan_create(
+        actor=world.a_operator,
+        organization=world.org_a,
+        standard_version=version,
+        level=4,
+        exam_date=dt.date.today() + dt.timedelta(days=40),
+        venue="x",
+        allow_direct_grading=True,
+    )
+    data = _candidate_data(
+        candidate_ids(1, start=600)[0], route="direct", direct_justification="技能突出", years_in_occupation="1"
+    )
     assert_status(as_user(world.a_operator), "post", url("enrolment_create", plan), 302, data)
     enrolment = Enrolment.objects.get(plan=plan)
     decide = url("enrolment_decide", plan, enrolment.pk)
     body = {"decision": "approve", "note": ""}
-    check_guards(as_user, method="post", url=decide, data=body, outsiders=[world.b_operator],
-                 wrong_roles=[world.a_viewer, world.a_operator], wrong_method="get", user=world.a_reviewer)
+    check_guards(
+        as_user,
+        method="post",
+        url=decide,
+        data=body,
+        outsiders=[world.b_operator],
+        wrong_roles=[world.a_viewer, world.a_operator],
+        wrong_method="get",
+        user=world.a_reviewer,
+    )
     probe = audit_probe()
     assert_status(as_user(world.a_reviewer), "post", decide, 302, body)
     enrolment.refresh_from_db()
@@ -295,8 +406,16 @@ def test_direct_grading_needs_a_second_person(world, as_user, published, plan_fa
 def test_withdraw_view(world, as_user, ready_plan, audit_probe):
     enrolment = ready_plan.enrolments.first()
     withdraw = url("enrolment_withdraw", ready_plan, enrolment.pk)
-    check_guards(as_user, method="post", url=withdraw, data={"reason": "x"}, outsiders=[world.b_operator],
-                 wrong_roles=[world.a_viewer], wrong_method="get", user=world.a_operator)
+    check_guards(
+        as_user,
+        method="post",
+        url=withdraw,
+        data={"reason": "x"},
+        outsiders=[world.b_operator],
+        wrong_roles=[world.a_viewer],
+        wrong_method="get",
+        user=world.a_operator,
+    )
     probe = audit_probe()
     assert_status(as_user(world.a_operator), "post", withdraw, 302, {"reason": "离职"})
     enrolment.refresh_from_db()
@@ -307,27 +426,55 @@ def test_withdraw_view(world, as_user, ready_plan, audit_probe):
 
 def test_roster_pages_guards(world, as_user, plan_factory):
     plan = plan_factory()
-    check_guards(as_user, method="get", url=url("roster_import", plan), outsiders=[world.b_operator],
-                 wrong_roles=[world.a_viewer], wrong_method="put", user=world.a_operator)
+    check_guards(
+        as_user,
+        method="get",
+        url=url("roster_import", plan),
+        outsiders=[world.b_operator],
+        wrong_roles=[world.a_viewer],
+        wrong_method="put",
+        user=world.a_operator,
+    )
     template = url("roster_template", plan)
     response = assert_status(as_user(world.a_operator), "get", template, 200)
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-    check_guards(as_user, method="get", url=template, outsiders=[world.b_operator], wrong_roles=[world.a_viewer],
-                 wrong_method="post", user=world.a_operator)
+    check_guards(
+        as_user,
+        method="get",
+        url=template,
+        outsiders=[world.b_operator],
+        wrong_roles=[world.a_viewer],
+        wrong_method="post",
+        user=world.a_operator,
+    )
 
 
 # --- scores -------------------------------------------------------------------------------------
 def test_score_sheet_and_submit(world, as_user, scoring_plan, audit_probe):
     sheet = url("score_sheet", scoring_plan)
     assert_status(as_user(world.a_assessor), "get", sheet, 200)
-    check_guards(as_user, method="get", url=sheet, outsiders=[world.b_operator],
-                 wrong_roles=[world.a_operator, world.a_reviewer, world.a_viewer], wrong_method="post",
-                 user=world.a_assessor)
+    check_guards(
+        as_user,
+        method="get",
+        url=sheet,
+        outsiders=[world.b_operator],
+        wrong_roles=[world.a_operator, world.a_reviewer, world.a_viewer],
+        wrong_method="post",
+        user=world.a_assessor,
+    )
     enrolment = scoring_plan.enrolments.first()
     submit = url("score_submit", scoring_plan, enrolment.pk)
     data = {"value_practical:": "85.5", "outcome_practical:": "scored"}
-    check_guards(as_user, method="post", url=submit, data=data, outsiders=[world.b_operator],
-                 wrong_roles=[world.a_operator, world.a_reviewer], wrong_method="get", user=world.a_assessor)
+    check_guards(
+        as_user,
+        method="post",
+        url=submit,
+        data=data,
+        outsiders=[world.b_operator],
+        wrong_roles=[world.a_operator, world.a_reviewer],
+        wrong_method="get",
+        user=world.a_assessor,
+    )
     probe = audit_probe()
     assert_status(as_user(world.a_assessor), "post", submit, 302, data)
     score = Score.objects.get(enrolment=enrolment, assessor=world.a_assessor)
@@ -347,8 +494,16 @@ def test_score_correction_view(world, as_user, scoring_plan, audit_probe):
     correct = url("score_correct", scoring_plan, score.pk)
     data = {"outcome": "scored", "value": "75", "reason": "加总错误"}
     other = PlanAssessor.objects.filter(plan=scoring_plan, duty="practical").exclude(user=world.a_assessor).first().user
-    check_guards(as_user, method="post", url=correct, data=data, outsiders=[world.b_operator],
-                 wrong_roles=[other, world.a_operator], wrong_method="put", user=world.a_assessor)
+    check_guards(
+        as_user,
+        method="post",
+        url=correct,
+        data=data,
+        outsiders=[world.b_operator],
+        wrong_roles=[other, world.a_operator],
+        wrong_method="put",
+        user=world.a_assessor,
+    )
     probe = audit_probe()
     assert_status(as_user(world.a_assessor), "post", correct, 302, data)
     new = Score.objects.get(replaces=score)
@@ -357,10 +512,24 @@ def test_score_correction_view(world, as_user, scoring_plan, audit_probe):
 
 
 def test_score_import_pages_guards(world, as_user, scoring_plan):
-    check_guards(as_user, method="get", url=url("scores_import", scoring_plan), outsiders=[world.b_operator],
-                 wrong_roles=[world.a_operator], wrong_method="put", user=world.a_assessor)
-    check_guards(as_user, method="get", url=url("scores_template", scoring_plan), outsiders=[world.b_operator],
-                 wrong_roles=[world.a_operator], wrong_method="post", user=world.a_assessor)
+    check_guards(
+        as_user,
+        method="get",
+        url=url("scores_import", scoring_plan),
+        outsiders=[world.b_operator],
+        wrong_roles=[world.a_operator],
+        wrong_method="put",
+        user=world.a_assessor,
+    )
+    check_guards(
+        as_user,
+        method="get",
+        url=url("scores_template", scoring_plan),
+        outsiders=[world.b_operator],
+        wrong_roles=[world.a_operator],
+        wrong_method="post",
+        user=world.a_assessor,
+    )
 
 
 # --- publicity, objections, public page ----------------------------------------------------------
@@ -373,18 +542,38 @@ def publicity_plan(world, scoring_plan):
 
 def test_objection_record_and_resolve(world, as_user, publicity_plan, audit_probe):
     add = url("objection_add", publicity_plan)
-    data = {"raised_by": "张先生", "contact": "", "received_on": publicity_plan.publicity_start.isoformat(),
-            "content": "刘洋理论成绩有误"}
-    check_guards(as_user, method="post", url=add, data=data, outsiders=[world.b_operator],
-                 wrong_roles=[world.a_viewer, world.a_assessor], wrong_method="get", user=world.a_operator)
+    data = {
+        "raised_by": "张先生",
+        "contact": "",
+        "received_on": publicity_plan.publicity_start.isoformat(),
+        "content": "刘洋理论成绩有误",
+    }
+    check_guards(
+        as_user,
+        method="post",
+        url=add,
+        data=data,
+        outsiders=[world.b_operator],
+        wrong_roles=[world.a_viewer, world.a_assessor],
+        wrong_method="get",
+        user=world.a_operator,
+    )
     probe = audit_probe()
     assert_status(as_user(world.a_operator), "post", add, 302, data)
     objection = Objection.objects.get(plan=publicity_plan)
     assert_one_event(probe, event_type="objection.recorded", actor=world.a_operator, organization=world.org_a)
     resolve = url("objection_resolve", publicity_plan, objection.pk)
     body = {"decision": "rejected", "resolution": "经复核，成绩无误"}
-    check_guards(as_user, method="post", url=resolve, data=body, outsiders=[world.b_operator],
-                 wrong_roles=[world.a_viewer], wrong_method="get", user=world.a_operator)
+    check_guards(
+        as_user,
+        method="post",
+        url=resolve,
+        data=body,
+        outsiders=[world.b_operator],
+        wrong_roles=[world.a_viewer],
+        wrong_method="get",
+        user=world.a_operator,
+    )
     probe = audit_probe()
     assert_status(as_user(world.a_operator), "post", resolve, 302, body)
     objection.refresh_from_db()
@@ -413,8 +602,14 @@ def test_bureau_plan_list_shows_filed_plans_only(world, as_user, ready_plan, pla
     listing = reverse("certify:bureau_plan_list")
     text = assert_status(as_user(world.bureau_auditor), "get", listing, 200).content.decode()
     assert ready_plan.number in text and draft.number not in text
-    check_guards(as_user, method="get", url=listing, wrong_roles=[world.a_org_admin, world.supervisor],
-                 wrong_method="post", user=world.bureau_auditor)
+    check_guards(
+        as_user,
+        method="get",
+        url=listing,
+        wrong_roles=[world.a_org_admin, world.supervisor],
+        wrong_method="post",
+        user=world.bureau_auditor,
+    )
 
 
 def test_supervisor_assignment_and_report(world, as_user, ready_plan, audit_probe):
@@ -423,20 +618,46 @@ def test_supervisor_assignment_and_report(world, as_user, ready_plan, audit_prob
     plan_file(actor=world.a_operator, plan=ready_plan)
     assign = url("supervisor_assign", ready_plan)
     data = {"supervisor": world.supervisor.pk}
-    check_guards(as_user, method="post", url=assign, data=data, outsiders=[world.b_operator],
-                 wrong_roles=[world.bureau_auditor, world.a_org_admin], wrong_method="get", user=world.bureau_admin)
+    check_guards(
+        as_user,
+        method="post",
+        url=assign,
+        data=data,
+        outsiders=[world.b_operator],
+        wrong_roles=[world.bureau_auditor, world.a_org_admin],
+        wrong_method="get",
+        user=world.bureau_admin,
+    )
     probe = audit_probe()
     assert_status(as_user(world.bureau_admin), "post", assign, 302, data)
     assert_one_event(probe, event_type="plan.supervisor_assigned", actor=world.bureau_admin, organization=world.org_a)
     listing = reverse("certify:supervision_list")
     assert ready_plan.number in assert_status(as_user(world.supervisor), "get", listing, 200).content.decode()
-    check_guards(as_user, method="get", url=listing, wrong_roles=[world.bureau_auditor, world.a_operator],
-                 wrong_method="post", user=world.supervisor)
+    check_guards(
+        as_user,
+        method="get",
+        url=listing,
+        wrong_roles=[world.bureau_auditor, world.a_operator],
+        wrong_method="post",
+        user=world.supervisor,
+    )
     report = reverse("certify:supervision_report", args=[ready_plan.pk])
-    body = {"visited_on": ready_plan.exam_date.isoformat(), "attended": "on", "attendance": "应到 4 人，实到 4 人",
-            "observations": "考场秩序良好", "problems": ""}
-    check_guards(as_user, method="post", url=report, data=body, wrong_roles=[world.bureau_auditor, world.a_operator],
-                 wrong_method="put", user=world.supervisor)
+    body = {
+        "visited_on": ready_plan.exam_date.isoformat(),
+        "attended": "on",
+        "attendance": "应到 4 人，实到 4 人",
+        "observations": "考场秩序良好",
+        "problems": "",
+    }
+    check_guards(
+        as_user,
+        method="post",
+        url=report,
+        data=body,
+        wrong_roles=[world.bureau_auditor, world.a_operator],
+        wrong_method="put",
+        user=world.supervisor,
+    )
     probe = audit_probe()
     assert_status(as_user(world.supervisor), "post", report, 302, body)
     assert ready_plan.supervision_reports.count() == 1
@@ -454,12 +675,25 @@ def test_a_supervisor_sees_only_assigned_plans(world, as_user, ready_plan):
 def test_calendar_pages(world, as_user, audit_probe):
     listing = reverse("certify:calendar_list")
     assert_status(as_user(world.bureau_auditor), "get", listing, 200)
-    check_guards(as_user, method="get", url=listing, wrong_roles=[world.a_org_admin], wrong_method="post",
-                 user=world.bureau_auditor)
+    check_guards(
+        as_user,
+        method="get",
+        url=listing,
+        wrong_roles=[world.a_org_admin],
+        wrong_method="post",
+        user=world.bureau_auditor,
+    )
     set_url = reverse("certify:calendar_day_set")
     data = {"day": "2027-02-06", "is_working_day": "0", "note": "2027 年春节"}
-    check_guards(as_user, method="post", url=set_url, data=data, wrong_roles=[world.bureau_auditor, world.a_org_admin],
-                 wrong_method="get", user=world.bureau_admin)
+    check_guards(
+        as_user,
+        method="post",
+        url=set_url,
+        data=data,
+        wrong_roles=[world.bureau_auditor, world.a_org_admin],
+        wrong_method="get",
+        user=world.bureau_admin,
+    )
     probe = audit_probe()
     assert_status(as_user(world.bureau_admin), "post", set_url, 302, data)
     assert CalendarDay.objects.get(day="2027-02-06").is_working_day is False

@@ -40,8 +40,8 @@ from certify.services.standards import (
     standard_retire,
 )
 from tests import factories
-from tests.certify.conftest import candidate, candidate_ids, occ, score_everyone
 from tests.helpers import assert_one_event
+from tests.workflow import candidate, candidate_ids, occ, score_everyone
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,6 @@ from certify.services.plans import (
 from certify.services.scoring import score_correct, score_submit
 from certify.services.standards import standard_level_update, standard_new_version, standard_publish
 from tests import factories
-from tests.certify.conftest import score_everyone
 from tests.certify.test_plans import (
     add_panel,
     declare_all,
@@ -30,6 +29,7 @@ from tests.certify.test_plans import (
     to_scoring,
 )
 from tests.helpers import assert_one_event
+from tests.workflow import score_everyone
 
 pytestmark = pytest.mark.django_db
 

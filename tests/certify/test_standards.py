@@ -22,8 +22,8 @@ from certify.services.standards import (
     standard_template_create,
     standard_version_update,
 )
-from tests.certify.conftest import occ
 from tests.helpers import assert_one_event, assert_status, check_guards
+from tests.workflow import occ
 
 pytestmark = pytest.mark.django_db
 

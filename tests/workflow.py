@@ -1,4 +1,7 @@
-"""Workflow fixtures built through the services: catalogue, filings, standards."""
+"""Workflow fixtures built through the services: catalogue, filings, standards, plans, certificates.
+
+Imported by tests/conftest.py, so every test package (certify, audit, e2e) can use them.
+"""
 
 import datetime as dt
 
@@ -121,7 +124,10 @@ def assessors(world):
     from accounts.roles import Role
     from tests import factories
 
-    extra = [factories.member(world.org_a, Role.ASSESSOR, actor=world.bureau_admin, username=f"a_assessor{i}") for i in (2, 3, 4, 5)]
+    extra = [
+        factories.member(world.org_a, Role.ASSESSOR, actor=world.bureau_admin, username=f"a_assessor{i}")
+        for i in (2, 3, 4, 5)
+    ]
     return [world.a_assessor, *extra]
 
 
@@ -175,7 +181,7 @@ def score_everyone(plan, values: dict[str, tuple]):
 def photo_bytes() -> bytes:
     from pathlib import Path
 
-    return (Path(__file__).resolve().parents[2] / "static" / "certify" / "example" / "photo.jpg").read_bytes()
+    return (Path(__file__).resolve().parents[1] / "static" / "certify" / "example" / "photo.jpg").read_bytes()
 
 
 @pytest.fixture

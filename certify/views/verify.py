@@ -1,0 +1,196 @@
+"""The public verification pages: no login, phone first, nothing cached, nothing personal in URLs.
+
+``/v/<number>?s=…&k=…`` answers the QR code (HTML, or JSON to ``Accept: application/json``);
+``/v/`` looks a certificate up by number and full name (POST, so the name never lands in a log);
+``/v/<number>/copy`` lets the holder download their own PDF; the public keys are published at
+``/.well-known/skillcert-keys.json``. Every request is counted per client IP in the shared cache.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from audit.middleware import client_ip
+from certify import numbering
+from certify.services import verification
+from certify.signing import KeyRingError
+from config.ratelimit import hit
+
+# (limit, window in seconds)
+VERIFY_PER_IP = (30, 60)
+LOOKUP_PER_IP = (10, 60)
+LOOKUP_PER_NUMBER = (20, 3600)
+COPY_PER_IP = (5, 900)
+COPY_PER_CERTIFICATE = (5, 900)
+KEYS_MAX_AGE = 300
+
+JSON_PARAMS = {"ensure_ascii": False}
+
+
+class LookupForm(forms.Form):
+    # No length or format rules here: a malformed number must get the same answer as an unknown one.
+    number = forms.CharField(
+        label=gettext_lazy("证书编号"),
+        strip=True,
+        error_messages={"required": gettext_lazy("请填写证书编号")},
+        help_text=gettext_lazy("见证书“证书编号”一栏，22 位，以 Y 或 S 开头"),
+    )
+    name = forms.CharField(
+        label=gettext_lazy("姓名"),
+        strip=True,
+        error_messages={"required": gettext_lazy("请填写持证人姓名")},
+        help_text=gettext_lazy("与证书上的姓名完全一致"),
+    )
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _ip(request: HttpRequest) -> str:
+    return client_ip(request) or "-"
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.get_preferred_type(["text/html", "application/json"]) == "application/json"
+
+
+def _limited(request: HttpRequest, message: str) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse({"result": "rate_limited", "detail": message}, status=429, json_dumps_params=JSON_PARAMS)
+    return render(request, "certify/verify_message.html", {"title": _("查询过于频繁"), "message": message}, status=429)
+
+
+def _answer(
+    request: HttpRequest,
+    result: verification.Verification,
+    *,
+    signature: str = "",
+    key_id: str = "",
+    copy_error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse(result.as_json(), status=status, json_dumps_params=JSON_PARAMS)
+    title, subtitle = result.banner
+    if not result.found:
+        # Nothing from the request reaches this page: every "not found" renders the same bytes.
+        context = {"v": result, "banner_title": title, "banner_subtitle": subtitle, "form": LookupForm()}
+        return render(request, "certify/verify.html", context, status=status)
+    copy_offered = bool(signature) and result.result == verification.VALID
+    context = {
+        "v": result,
+        "banner_title": title,
+        "banner_subtitle": subtitle,
+        "facts": result.facts,
+        "checks": [result.integrity, result.issuer, result.status],
+        "checked_at": timezone.localtime(),
+        "copy_offered": copy_offered,
+        "copy_ready": copy_offered and verification.pdf_available(result.certificate),
+        "signature": signature,
+        "key_id": key_id,
+        "copy_error": copy_error,
+    }
+    return render(request, "certify/verify.html", context, status=status)
+
+
+# --- views --------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "HEAD"])
+@never_cache
+@vary_on_headers("Accept")
+def verify_certificate(request: HttpRequest, number: str) -> HttpResponse:
+    """The page the QR code opens."""
+    if hit("verify-ip", _ip(request), limit=VERIFY_PER_IP[0], window=VERIFY_PER_IP[1]):
+        return _limited(request, _("查询过于频繁，请 1 分钟后再试。"))
+    signature, key_id = request.GET.get("s", ""), request.GET.get("k", "")
+    result = verification.verification_by_signature(number=number, signature=signature, key_id=key_id)
+    return _answer(request, result, signature=signature, key_id=key_id)
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+@vary_on_headers("Accept")
+def verify_lookup(request: HttpRequest) -> HttpResponse:
+    """Number + full name. The form posts, so the name stays out of URLs and access logs."""
+    if request.method != "POST":
+        return render(request, "certify/verify_lookup.html", {"form": LookupForm()})
+    if hit("verify-lookup-ip", _ip(request), limit=LOOKUP_PER_IP[0], window=LOOKUP_PER_IP[1]):
+        return _limited(request, _("查询过于频繁，请 1 分钟后再试。"))
+    form = LookupForm(request.POST)
+    if not form.is_valid():
+        if _wants_json(request):
+            errors = {k: [str(e) for e in v] for k, v in form.errors.items()}
+            return JsonResponse({"result": "invalid", "errors": errors}, status=400, json_dumps_params=JSON_PARAMS)
+        return render(request, "certify/verify_lookup.html", {"form": form}, status=400)
+    number = form.cleaned_data["number"]
+    key = numbering.normalise_number(number)[:64]
+    if hit("verify-lookup-number", key, limit=LOOKUP_PER_NUMBER[0], window=LOOKUP_PER_NUMBER[1]):
+        return _limited(request, _("该证书编号查询次数过多，请 1 小时后再试。"))
+    result = verification.verification_by_name(number=number, name=form.cleaned_data["name"])
+    return _answer(request, result)
+
+
+@require_POST
+@never_cache
+def verify_copy(request: HttpRequest, number: str) -> HttpResponse:
+    """The holder's own PDF, after the last six characters of their ID number."""
+    key = numbering.normalise_number(number)[:64]
+    if hit("verify-copy-ip", _ip(request), limit=COPY_PER_IP[0], window=COPY_PER_IP[1]) or hit(
+        "verify-copy-number", key, limit=COPY_PER_CERTIFICATE[0], window=COPY_PER_CERTIFICATE[1]
+    ):
+        return _limited(request, _("下载尝试次数过多，请 15 分钟后再试。"))
+    signature = request.POST.get("s", "")
+    key_id = request.POST.get("k", "")
+    result = verification.verification_by_signature(number=number, signature=signature, key_id=key_id)
+    if result.result != verification.VALID:
+        return _answer(request, result, signature=signature, key_id=key_id)
+    certificate = result.certificate
+    answer = {"signature": signature, "key_id": key_id}
+    if not verification.pdf_available(certificate):
+        return _answer(
+            request, result, copy_error=_("电子证书文件尚未生成，请稍后再试，或联系发证机构。"), status=409, **answer
+        )
+    tail = verification.normalise_id_tail(request.POST.get("id_tail", ""))
+    if tail is None:
+        return _answer(
+            request,
+            result,
+            copy_error=_("请输入证件号码的后六位（6 个字符，字母 X 不区分大小写）。"),
+            status=400,
+            **answer,
+        )
+    if not verification.certificate_worker_copy(certificate=certificate, id_tail=tail):
+        return _answer(request, result, copy_error=_("证件号码后六位不正确，请核对后重新输入。"), status=403, **answer)
+    return FileResponse(
+        certificate.pdf.open("rb"),
+        as_attachment=True,
+        filename=f"职业技能等级证书-{certificate.number}.pdf",
+        content_type="application/pdf",
+    )
+
+
+@require_http_methods(["GET", "HEAD"])
+def public_keys(request: HttpRequest) -> HttpResponse:
+    """The public keys, for anyone checking a QR code offline."""
+    try:
+        document = verification.public_key_document()
+    except KeyRingError:
+        response = JsonResponse(
+            {"detail": _("公钥暂时无法读取，请稍后再试。")}, status=503, json_dumps_params=JSON_PARAMS
+        )
+        patch_cache_control(response, no_store=True)
+        return response
+    response = JsonResponse(document, json_dumps_params={**JSON_PARAMS, "indent": 2})
+    patch_cache_control(response, public=True, max_age=KEYS_MAX_AGE)
+    response["Access-Control-Allow-Origin"] = "*"
+    return response

@@ -1,0 +1,533 @@
+"""Public certificate verification: the QR page, its JSON, the lookup form, the worker's copy and
+the published keys. Certificates are issued through the services; the fast fixture skips the PDFs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import unicodedata
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.utils import timezone
+
+from audit.events import EventType
+from certify.models import Certificate
+from certify.services import verification
+from certify.services.certificates import (
+    certificate_correct,
+    certificate_reissue,
+    certificate_revoke,
+    certificate_suspend,
+)
+from certify.services.filings import filing_revoke
+from certify.services.issuing import id_number_of, verify_url
+from config import ratelimit
+
+pytestmark = pytest.mark.django_db
+
+CSRF_RE = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]*"')
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def path_of(certificate: Certificate) -> str:
+    return verify_url(certificate).removeprefix(settings.SITE_URL)
+
+
+def day(value: dt.date) -> str:
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def html(response) -> str:
+    return response.content.decode("utf-8")
+
+
+@pytest.fixture
+def certs(world, closed_plan, django_capture_on_commit_callbacks, monkeypatch):
+    """The closed plan's three certificates, issued through the batch job, without rendering PDFs."""
+    from certify.services import issuing
+
+    monkeypatch.setattr(issuing, "_dispatch_renders", lambda ids, batch_id: None)
+    with django_capture_on_commit_callbacks(execute=True):
+        issuing.issuance_request(actor=world.a_operator, plan=closed_plan)
+    certificates = list(Certificate.objects.filter(plan=closed_plan).select_related("person").order_by("number"))
+    assert len(certificates) == 3
+    return certificates
+
+
+@pytest.fixture
+def cert(certs):
+    return certs[0]
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch):
+    """Rate-limit windows that cannot roll over in the middle of a test."""
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: 1_800_000_000.0))
+
+
+def worker_copy_events():
+    from audit.models import AuditEvent
+
+    return list(AuditEvent.objects.filter(event_type=EventType.CERTIFICATE_WORKER_COPY).order_by("seq"))
+
+
+# --- the banner states --------------------------------------------------------------------------
+
+
+def test_a_genuine_qr_link_shows_the_green_banner_three_passed_checks_and_masked_facts(client, cert):
+    response = client.get(path_of(cert))
+
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    page = html(response)
+    assert "证书有效" in page and "vf-valid" in page
+    for label in ("内容未被篡改", "发证机构已备案", "证书状态"):
+        assert label in page
+    assert "东人社评备〔2025〕001号" in page
+    assert cert.holder_name[0] + "*" in page
+    assert id_number_of(cert.person)[:6] + "********" + id_number_of(cert.person)[-4:] in page
+    assert cert.number in page and cert.level_wording in page and cert.organization_name in page
+    assert f"{cert.occupation_name}（{cert.work_type_name}）" in page
+    assert day(cert.issue_date) in page
+    assert "jndj.osta.org.cn" in page and "pjjg.osta.org.cn" in page
+
+
+def test_the_same_link_answers_json_with_stable_keys(client, cert):
+    response = client.get(path_of(cert), HTTP_ACCEPT="application/json")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/json")
+    assert "no-store" in response["Cache-Control"] and "Accept" in response["Vary"]
+    body = response.json()
+    assert body["result"] == "valid"
+    assert set(body["checks"]) == {"integrity", "issuer", "status"}
+    assert all(body["checks"][k]["ok"] for k in ("integrity", "issuer", "status"))
+    assert {
+        "number",
+        "name_masked",
+        "id_masked",
+        "occupation",
+        "work_type",
+        "level",
+        "organization",
+        "issue_date",
+        "revoked_at",
+        "reason_category",
+    } <= set(body["certificate"])
+    assert body["certificate"]["number"] == cert.number
+    assert body["certificate"]["issue_date"] == cert.issue_date.isoformat()
+    assert body["certificate"]["revoked_at"] is None
+
+
+def test_a_browser_accept_header_gets_html_not_json(client, cert):
+    response = client.get(path_of(cert), HTTP_ACCEPT="text/html,application/xhtml+xml,*/*;q=0.8")
+
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_a_suspended_certificate_shows_the_amber_banner(client, world, cert):
+    certificate_suspend(actor=world.a_operator, certificate=cert, reason="核查举报")
+
+    page = html(client.get(path_of(cert)))
+    body = client.get(path_of(cert), HTTP_ACCEPT="application/json").json()
+
+    assert "证书已暂停" in page and "vf-suspended" in page
+    assert day(timezone.localdate()) in page
+    assert "核查举报" not in page  # the free-text reason stays inside
+    assert body["result"] == "suspended"
+    assert body["checks"]["status"]["ok"] is False and body["checks"]["integrity"]["ok"] is True
+
+
+def test_a_revoked_certificate_shows_the_date_and_reason_category(client, world, cert):
+    certificate_revoke(actor=world.a_operator, certificate=cert, category="fraud", reason="伪造工作年限证明材料")
+    cert.refresh_from_db()
+
+    page = html(client.get(path_of(cert)))
+    body = client.get(path_of(cert), HTTP_ACCEPT="application/json").json()
+
+    revoked_on = timezone.localtime(cert.revoked_at).date()
+    assert "证书已撤销" in page and "vf-revoked" in page
+    assert day(revoked_on) in page and "以欺骗等不正当手段取得" in page
+    assert "伪造工作年限证明材料" not in page
+    assert body["result"] == "revoked"
+    assert body["certificate"]["reason_category"] == "fraud"
+    assert body["certificate"]["revoked_at"].startswith(revoked_on.isoformat())
+
+
+def test_the_old_qr_after_a_correction_reports_replaced_with_the_current_versions_facts(client, world, cert):
+    old_path = path_of(cert)
+    new = certificate_correct(actor=world.a_operator, certificate=cert, reason="姓名录入错误", holder_name="张伟强")
+
+    page = html(client.get(old_path))
+    body = client.get(old_path, HTTP_ACCEPT="application/json").json()
+
+    assert "证书已更正" in page and "vf-replaced" in page
+    assert "张*强" in page  # the current version's holder, masked
+    assert "第 2 版" in page and "姓名" in page
+    assert body["result"] == "replaced"
+    assert body["replaced"] == {"version": 1, "current_version": 2}
+    assert body["certificate"]["version"] == 2 and body["certificate"]["status"] == "valid"
+    assert body["checks"]["integrity"]["ok"] is True
+    assert client.get(path_of(new), HTTP_ACCEPT="application/json").json()["result"] == "valid"
+
+
+def test_a_reissued_certificate_keeps_its_number_and_qr_and_stays_valid(client, world, cert):
+    old_path = path_of(cert)
+    reissued = certificate_reissue(actor=world.a_operator, certificate=cert, reason="原证书遗失")
+
+    assert path_of(reissued) == old_path
+    body = client.get(old_path, HTTP_ACCEPT="application/json").json()
+    assert body["result"] == "valid"
+    assert "补发" in body["checks"]["status"]["detail"]
+
+
+# --- the three checks separately ----------------------------------------------------------------
+
+
+def test_the_issuer_check_stands_on_the_issue_date_after_the_filing_is_revoked(client, world, filings, cert):
+    filing_revoke(actor=world.bureau_admin, filing=filings[0], reason="一年内未开展评价")
+
+    body = client.get(path_of(cert), HTTP_ACCEPT="application/json").json()
+
+    assert body["result"] == "valid"
+    issuer = body["checks"]["issuer"]
+    assert issuer["ok"] is True
+    assert "东人社评备〔2025〕001号" in issuer["detail"] and "撤销" in issuer["detail"]
+    assert day(cert.issue_date) in issuer["detail"]
+    # a version corrected after the revocation still counts from the first issue
+    new = certificate_correct(
+        actor=world.a_operator, certificate=cert, reason="工种录入错误", work_type_name="普通车工"
+    )
+    assert client.get(path_of(new), HTTP_ACCEPT="application/json").json()["checks"]["issuer"]["ok"] is True
+
+
+def test_the_issuer_check_fails_when_no_filing_covered_the_issue_date(world, cert):
+    # org B's filing covers 焊工 only: the same certificate under org B had no filing behind it.
+    stray = Certificate.objects.get(pk=cert.pk)
+    stray.organization = world.org_b
+
+    check, filing_number = verification.certificate_issuer_check(stray)
+
+    assert check.ok is False and filing_number == ""
+    assert day(cert.issue_date) in check.detail
+
+
+def test_stored_fields_that_no_longer_match_their_signature_fail_closed(client, cert, caplog):
+    Certificate.objects.filter(pk=cert.pk).update(level_wording="三级/高级工")  # a row edited behind the services
+
+    body = client.get(path_of(cert), HTTP_ACCEPT="application/json").json()
+
+    assert body["result"] == "not_found"
+    assert "do not match their signature" in caplog.text
+
+
+def test_a_key_id_that_did_not_sign_is_not_genuine(client, cert):
+    response = client.get(f"/v/{cert.number}?s={cert.signature}&k=c0000zzz", HTTP_ACCEPT="application/json")
+
+    assert response.json()["result"] == "not_found"
+
+
+# --- identical "not found" answers --------------------------------------------------------------
+
+
+def _four_failures(client, cert, **headers):
+    wrong_signature = cert.signature[:10] + ("A" if cert.signature[10] != "A" else "B") + cert.signature[11:]
+    return [
+        client.get(f"/v/{cert.number}?s={wrong_signature}&k={cert.key_id}", **headers),
+        client.post("/v/", {"number": cert.number, "name": cert.holder_name + "明"}, **headers),
+        client.get(f"/v/Y000044900004269999999?s={cert.signature}&k={cert.key_id}", **headers),
+        client.get(f"/v/Y12-3?s={cert.signature}&k={cert.key_id}", **headers),
+    ]
+
+
+def test_a_wrong_signature_name_unknown_number_and_malformed_number_answer_byte_for_byte_the_same(cert):
+    client = Client()
+    client.get("/v/")  # a CSRF cookie, as a browser would hold after opening the form
+
+    responses = _four_failures(client, cert)
+
+    bodies = {CSRF_RE.sub(b"", r.content) for r in responses}
+    assert {r.status_code for r in responses} == {200}
+    assert {r["Content-Type"] for r in responses} == {"text/html; charset=utf-8"}
+    assert len(bodies) == 1
+    page = bodies.pop().decode("utf-8")
+    assert "未查询到该证书或校验未通过" in page
+    assert cert.number not in page and cert.holder_name not in page
+
+
+def test_the_four_failures_answer_the_same_json(client, cert):
+    responses = _four_failures(client, cert, HTTP_ACCEPT="application/json")
+
+    assert {r.status_code for r in responses} == {200}
+    assert len({r.content for r in responses}) == 1
+    body = responses[0].json()
+    assert body["result"] == "not_found" and body["certificate"] is None
+    assert not any(body["checks"][k]["ok"] for k in ("integrity", "issuer", "status"))
+
+
+# --- the lookup form ----------------------------------------------------------------------------
+
+
+def test_the_lookup_form_finds_a_certificate_by_number_and_exact_full_name(client, cert):
+    form = client.get("/v/")
+    response = client.post("/v/", {"number": cert.number.lower(), "name": f" {cert.holder_name} "})
+
+    assert form.status_code == 200 and "csrfmiddlewaretoken" in html(form)
+    assert "no-store" in form["Cache-Control"]
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+    page = html(response)
+    assert "证书有效" in page and "本平台保存的证书内容与发证时的电子签名一致" in page
+    assert cert.holder_name not in page
+    assert 'name="id_tail"' not in page  # the worker copy needs the QR's signature
+
+
+def test_the_lookup_form_matches_only_the_current_versions_name(client, world, cert):
+    old_name = cert.holder_name
+    certificate_correct(actor=world.a_operator, certificate=cert, reason="姓名录入错误", holder_name="张伟强")
+
+    old = client.post("/v/", {"number": cert.number, "name": old_name}, HTTP_ACCEPT="application/json")
+    new = client.post("/v/", {"number": cert.number, "name": "张伟强"}, HTTP_ACCEPT="application/json")
+
+    assert old.json()["result"] == "not_found"
+    assert new.json()["result"] == "valid" and new.json()["certificate"]["version"] == 2
+
+
+def test_the_lookup_form_posts_with_a_csrf_token(cert):
+    client = Client(enforce_csrf_checks=True)
+
+    response = client.post("/v/", {"number": cert.number, "name": cert.holder_name})
+
+    assert response.status_code == 403
+
+
+def test_a_lookup_without_a_name_asks_for_it(client, cert):
+    response = client.post("/v/", {"number": cert.number, "name": " "})
+
+    assert response.status_code == 400
+    assert "请填写持证人姓名" in html(response)
+
+
+# --- masking and size -----------------------------------------------------------------------------
+
+
+def test_no_full_name_or_id_number_appears_in_any_answer(client, world, certs):
+    certificate_revoke(actor=world.a_operator, certificate=certs[1], category="error", reason="评分汇总错误")
+    for cert in certs:
+        full_id = id_number_of(cert.person)
+        answers = [
+            client.get(path_of(cert)).content,
+            client.get(path_of(cert), HTTP_ACCEPT="application/json").content,
+            client.post("/v/", {"number": cert.number, "name": cert.holder_name}).content,
+        ]
+        for raw in answers:
+            text = raw.decode("utf-8")
+            assert cert.holder_name not in text
+            assert full_id not in text and full_id[6:14] not in text
+            assert json.dumps(cert.holder_name) not in text
+
+
+def test_the_page_and_its_css_weigh_under_30_kb(client, cert):
+    page = client.get(path_of(cert)).content
+    css = sum((ROOT / "static" / "css" / name).stat().st_size for name in ("public.css", "verify.css"))
+
+    assert len(page) + css < 30_000
+
+
+# --- rate limits ----------------------------------------------------------------------------------
+
+
+def test_verification_allows_30_requests_a_minute_per_ip_then_answers_429_in_chinese(client, cert, frozen_clock):
+    statuses = [client.get(path_of(cert)).status_code for _ in range(30)]
+    limited = client.get(path_of(cert))
+    limited_json = client.get(path_of(cert), HTTP_ACCEPT="application/json")
+    elsewhere = client.get(path_of(cert), REMOTE_ADDR="10.0.0.9")
+
+    assert set(statuses) == {200}
+    assert limited.status_code == 429 and "查询过于频繁" in html(limited)
+    assert limited_json.status_code == 429 and limited_json.json()["result"] == "rate_limited"
+    assert elsewhere.status_code == 200
+
+
+def test_the_rate_limit_follows_x_forwarded_for_when_the_proxy_is_trusted(client, cert, settings, frozen_clock):
+    settings.USE_X_FORWARDED_FOR = True
+    for _ in range(30):
+        client.get(path_of(cert), HTTP_X_FORWARDED_FOR="203.0.113.5, 10.0.0.1")
+
+    assert client.get(path_of(cert), HTTP_X_FORWARDED_FOR="203.0.113.5").status_code == 429
+    assert client.get(path_of(cert), HTTP_X_FORWARDED_FOR="203.0.113.6").status_code == 200
+
+
+def test_the_lookup_form_allows_10_tries_a_minute_per_ip(client, cert, frozen_clock):
+    statuses = [client.post("/v/", {"number": cert.number, "name": "王五"}).status_code for _ in range(10)]
+    limited = client.post("/v/", {"number": cert.number, "name": cert.holder_name})
+
+    assert set(statuses) == {200}
+    assert limited.status_code == 429 and "请 1 分钟后再试" in html(limited)
+
+
+def test_the_lookup_form_allows_20_tries_an_hour_per_certificate_number(client, cert, frozen_clock):
+    for i in range(20):
+        client.post("/v/", {"number": cert.number, "name": "王五"}, REMOTE_ADDR=f"10.0.1.{i}")
+
+    limited = client.post("/v/", {"number": cert.number.lower(), "name": cert.holder_name}, REMOTE_ADDR="10.0.2.1")
+    other = client.post("/v/", {"number": "Y000044900004269999999", "name": "王五"}, REMOTE_ADDR="10.0.2.1")
+
+    assert limited.status_code == 429 and "1 小时" in html(limited)
+    assert other.status_code == 200
+
+
+# --- the worker's copy ----------------------------------------------------------------------------
+
+
+def _copy(client, certificate, tail, **extra):
+    data = {"s": certificate.signature, "k": certificate.key_id, "id_tail": tail}
+    return client.post(f"/v/{certificate.number}/copy", data, **extra)
+
+
+def test_a_holder_downloads_their_pdf_with_the_last_six_characters_of_their_id(client, issued):
+    cert = issued[0]
+    page = html(client.get(path_of(cert)))
+    tail = id_number_of(cert.person)[-6:].lower()
+
+    response = _copy(client, cert, tail)
+
+    assert 'name="id_tail"' in page and "持证人下载电子证书" in page
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert "no-store" in response["Cache-Control"]
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
+    events = worker_copy_events()
+    assert len(events) == 1
+    event = events[0]
+    assert event.data == {"ok": True}
+    assert event.actor.username.endswith("public") and event.organization == cert.organization
+    assert event.target_id == str(cert.pk)
+
+
+def test_a_wrong_id_tail_is_refused_and_audited_without_the_characters_typed(client, issued):
+    cert = issued[0]
+    real = id_number_of(cert.person)[-6:]
+    wrong = "999999" if real != "999999" else "888888"
+
+    response = _copy(client, cert, wrong)
+
+    assert response.status_code == 403
+    assert "证件号码后六位不正确" in html(response)
+    events = worker_copy_events()
+    assert [e.data for e in events] == [{"ok": False}]
+    assert wrong not in json.dumps(events[0].data) and wrong not in events[0].reason
+
+
+def test_the_worker_copy_allows_five_tries_per_15_minutes_per_ip_and_per_certificate(client, issued, frozen_clock):
+    cert, other = issued[0], issued[1]
+    statuses = [_copy(client, cert, "000000").status_code for _ in range(5)]
+    same_ip = _copy(client, other, id_number_of(other.person)[-6:])
+    same_cert = _copy(Client(), cert, id_number_of(cert.person)[-6:], REMOTE_ADDR="10.0.3.3")
+
+    assert set(statuses) == {403}
+    assert same_ip.status_code == 429 and "15 分钟" in html(same_ip)
+    assert same_cert.status_code == 429
+    assert len(worker_copy_events()) == 5
+
+
+def test_a_badly_typed_tail_is_asked_again_without_an_audit_event(client, issued):
+    response = _copy(client, issued[0], "12")
+
+    assert response.status_code == 400
+    assert worker_copy_events() == []
+
+
+def test_the_copy_says_so_in_chinese_when_the_pdf_is_not_rendered(client, cert):
+    page = html(client.get(path_of(cert)))
+    response = _copy(client, cert, id_number_of(cert.person)[-6:])
+
+    assert "电子证书文件尚未生成" in page and 'name="id_tail"' not in page
+    assert response.status_code == 409 and "电子证书文件尚未生成" in html(response)
+    assert worker_copy_events() == []
+
+
+def test_no_copy_is_served_for_a_revoked_certificate(client, world, issued):
+    cert = issued[0]
+    certificate_revoke(actor=world.a_operator, certificate=cert, category="misconduct", reason="考场违纪")
+
+    response = _copy(client, cert, id_number_of(cert.person)[-6:])
+
+    assert response["Content-Type"].startswith("text/html")
+    assert "证书已撤销" in html(response) and 'name="id_tail"' not in html(response)
+    assert worker_copy_events() == []
+
+
+def test_the_copy_of_a_forged_signature_gets_the_not_found_answer(client, issued):
+    cert = issued[0]
+    forged = SimpleNamespace(number=cert.number, signature="A" * 86, key_id=cert.key_id)
+
+    response = _copy(client, forged, id_number_of(cert.person)[-6:])
+
+    assert "未查询到该证书或校验未通过" in html(response)
+    assert worker_copy_events() == []
+
+
+def test_an_id_tail_is_normalised_from_what_a_phone_keyboard_types():
+    assert verification.normalise_id_tail(" 12345x ") == "12345X"
+    assert verification.normalise_id_tail("１２３４５Ｘ") == "12345X"
+    assert verification.normalise_id_tail("1234") is None
+    assert verification.normalise_id_tail("12345-") is None
+
+
+# --- the published keys ---------------------------------------------------------------------------
+
+
+def test_the_public_keys_are_published_for_five_minutes(client, cert):
+    response = client.get("/.well-known/skillcert-keys.json")
+
+    assert response.status_code == 200
+    assert "public" in response["Cache-Control"] and "max-age=300" in response["Cache-Control"]
+    body = response.json()
+    assert cert.key_id in [k["kid"] for k in body["keys"]]
+    assert all(set(k) == {"kid", "alg", "public_key", "created_at", "status"} for k in body["keys"])
+    assert body["payload"]["version"] == 1
+
+
+def test_a_third_party_verifies_the_qr_offline_with_only_the_published_key(client, cert):
+    """The recipe of docs/verification.md, written out with nothing but the standard library and cryptography."""
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    def b64(text):
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+    keys = {k["kid"]: k["public_key"] for k in client.get("/.well-known/skillcert-keys.json").json()["keys"]}
+    printed = {
+        "number": cert.number,
+        "holder_name": cert.holder_name,
+        "id_type": cert.id_type_label,
+        "id_number": id_number_of(cert.person),
+        "occupation": cert.occupation_name,
+        "work_type": cert.work_type_name,
+        "level_wording": cert.level_wording,
+        "organization_name": cert.organization_name,
+    }
+    fields = {k: unicodedata.normalize("NFC", v).strip() for k, v in printed.items()}
+    fields["work_type"] = fields["work_type"] or "--"
+    fields["issue_date"] = cert.issue_date.isoformat()
+    fields["v"] = 1
+    payload = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+    Ed25519PublicKey.from_public_bytes(b64(keys[cert.key_id])).verify(b64(cert.signature), payload)
+
+
+# --- methods ----------------------------------------------------------------------------------------
+
+
+def test_wrong_methods_get_405(client, cert):
+    assert client.post(path_of(cert)).status_code == 405
+    assert client.get(f"/v/{cert.number}/copy").status_code == 405
+    assert client.put("/v/").status_code == 405
+    assert client.post("/.well-known/skillcert-keys.json").status_code == 405
