@@ -5,10 +5,10 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
-from simple_history.models import HistoricalRecords
 
 from accounts.roles import OrgPerm, Role
 from accounts.validators import validate_credit_code
+from audit.models.history_base import audited_history
 
 
 def _default_region_code() -> str:
@@ -91,7 +91,7 @@ class Organization(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = audited_history()
 
     class Meta:
         verbose_name = _("评价机构")
@@ -122,7 +122,7 @@ class Membership(models.Model):
     role = models.CharField(_("角色"), max_length=20, choices=Role.choices)
     created_at = models.DateTimeField(_("加入时间"), auto_now_add=True)
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = audited_history()
 
     class Meta:
         verbose_name = _("机构成员")

@@ -84,3 +84,13 @@ class EventType(models.TextChoices):
     CERTIFICATES_EXPORTED = "certificate.exported", _("导出上报数据")
     CERTIFICATE_UPLOAD_STATUS = "certificate.upload_status", _("登记上报结果")
     SEAL_UPLOADED = "seal.uploaded", _("上传印章")
+    # audit, console, risk, statistics
+    AUDIT_CHECKPOINT = "audit.checkpoint", _("生成审计检查点")
+    AUDIT_CHECKPOINTS_DOWNLOADED = "audit.checkpoints_downloaded", _("下载审计检查点")
+    CONSOLE_VIEWED = "console.viewed", _("人社局查阅个人信息")
+    CONSOLE_EXPORTED = "console.exported", _("人社局导出数据")
+    RISK_SETTINGS_UPDATED = "risk.settings_updated", _("修改风险规则阈值")
+    RISK_FLAG_RAISED = "risk.flag_raised", _("发现风险提示")
+    RISK_FLAG_ACKNOWLEDGED = "risk.flag_acknowledged", _("知悉风险提示")
+    RISK_FLAG_RESOLVED = "risk.flag_resolved", _("处理风险提示")
+    SUBSIDY_RULE_UPDATED = "subsidy.rule_updated", _("修改补贴标准")

@@ -45,3 +45,8 @@ def handler404(request, exception=None):
 
 def handler500(request):
     return render(request, "errors/500.html", status=500)
+
+
+def csrf_failure(request, reason=""):
+    """An expired or missing form token, explained in Chinese (the default page is English)."""
+    return render(request, "errors/csrf.html", status=403)

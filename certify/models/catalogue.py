@@ -1,7 +1,8 @@
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
+
+from audit.models.history_base import audited_history
 
 OCCUPATION_CODE_RE = r"^\d-\d{2}-\d{2}-\d{2}$"
 
@@ -18,7 +19,7 @@ class Occupation(models.Model):
     is_shortage = models.BooleanField(_("急需紧缺职业"), default=False)
     active = models.BooleanField(_("启用"), default=True)
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = audited_history()
 
     class Meta:
         verbose_name = _("职业")
@@ -38,7 +39,7 @@ class WorkType(models.Model):
     )
     name = models.CharField(_("工种名称"), max_length=100)
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = audited_history()
 
     class Meta:
         verbose_name = _("工种")

@@ -2,7 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
+
+from audit.models.history_base import audited_history
 
 
 class NumberCounter(models.Model):
@@ -14,7 +15,7 @@ class NumberCounter(models.Model):
     level = models.PositiveSmallIntegerField(_("等级"))
     last_serial = models.PositiveIntegerField(_("已用顺序号"), default=0)
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = audited_history()
 
     class Meta:
         verbose_name = _("证书编号计数器")
@@ -49,7 +50,7 @@ class IssuanceBatch(models.Model):
     requested_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
     allocated_at = models.DateTimeField(_("编号时间"), null=True, blank=True)
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = audited_history()
 
     class Meta:
         verbose_name = _("发证批次")
@@ -138,7 +139,7 @@ class Certificate(models.Model):
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     issued_at = models.DateTimeField(_("核发时间"), auto_now_add=True)
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = audited_history()
 
     class Meta:
         verbose_name = _("职业技能等级证书")
@@ -184,7 +185,7 @@ class ExportBatch(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = audited_history()
 
     class Meta:
         verbose_name = _("上报导出")
@@ -203,7 +204,7 @@ class Seal(models.Model):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = audited_history()
 
     class Meta:
         verbose_name = _("印章")

@@ -3,8 +3,8 @@ import datetime as dt
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
+from audit.models.history_base import audited_history
 from certify.levels import level_wording
 
 
@@ -33,7 +33,7 @@ class Filing(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("登记人")
     )
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = audited_history()
 
     class Meta:
         verbose_name = _("备案")
@@ -80,7 +80,7 @@ class FilingScope(models.Model):
     levels = models.CharField(_("等级"), max_length=10, help_text=_("允许评价的等级代码，如 543"))
     added_at = models.DateTimeField(_("添加时间"), auto_now_add=True)
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = audited_history()
 
     class Meta:
         verbose_name = _("备案范围")

@@ -1,8 +1,8 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
+from audit.models.history_base import audited_history
 from certify.eligibility import CertificateKind, Diploma
 
 
@@ -39,7 +39,7 @@ class Person(models.Model):
     birth_date = models.DateField(_("出生日期"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = audited_history()
 
     class Meta:
         verbose_name = _("人员")
@@ -111,7 +111,7 @@ class Enrolment(models.Model):
     registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = audited_history()
 
     class Meta:
         verbose_name = _("申报")
@@ -147,7 +147,7 @@ class PriorCertificate(models.Model):
     obtained_on = models.DateField(_("取得日期"))
     occupation_name = models.CharField(_("职业（工种）"), max_length=100, blank=True)
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = audited_history()
 
     class Meta:
         verbose_name = _("已有证书")

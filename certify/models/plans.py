@@ -3,8 +3,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
-from simple_history.models import HistoricalRecords
 
+from audit.models.history_base import audited_history
 from certify.levels import level_wording
 
 
@@ -76,7 +76,7 @@ class AssessmentPlan(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = audited_history()
 
     class Meta:
         verbose_name = _("评价计划")
@@ -129,7 +129,7 @@ class PlanAssessor(models.Model):
     declaration = models.TextField(_("回避声明"), blank=True)
     added_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = audited_history()
 
     class Meta:
         verbose_name = _("考评人员")
@@ -156,7 +156,7 @@ class RecusalRelation(models.Model):
     relation = models.CharField(_("关系"), max_length=20, choices=Relation.choices)
     note = models.CharField(_("说明"), max_length=200, blank=True)
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = audited_history()
 
     class Meta:
         verbose_name = _("回避关系")
@@ -179,7 +179,7 @@ class SupervisionReport(models.Model):
     problems = models.TextField(_("发现的问题"), blank=True)
     submitted_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = audited_history()
 
     class Meta:
         verbose_name = _("督导报告")
@@ -198,7 +198,7 @@ class CalendarDay(models.Model):
     is_working_day = models.BooleanField(_("工作日"))
     note = models.CharField(_("说明"), max_length=100, blank=True)
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = audited_history()
 
     class Meta:
         verbose_name = _("节假日调整")

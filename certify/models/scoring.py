@@ -2,7 +2,8 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
+
+from audit.models.history_base import audited_history
 
 
 class ScoreFinalError(Exception):
@@ -67,7 +68,7 @@ class Score(models.Model):
     source = models.CharField(_("录入方式"), max_length=10, choices=Source.choices, default=Source.FORM)
     submitted_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = audited_history()
     objects = FinalQuerySet.as_manager()
 
     class Meta:
@@ -119,7 +120,7 @@ class Result(models.Model):
     detail = models.CharField(_("说明"), max_length=300, blank=True)
     computed_at = models.DateTimeField(_("计算时间"))
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = audited_history()
 
     class Meta:
         verbose_name = _("评价结果")
@@ -159,7 +160,7 @@ class Objection(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = audited_history()
 
     class Meta:
         verbose_name = _("公示异议")

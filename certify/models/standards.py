@@ -2,8 +2,8 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
+from audit.models.history_base import audited_history
 from certify.conf import conf, default_pass_mark
 from certify.levels import level_wording
 
@@ -48,7 +48,7 @@ class Standard(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = audited_history()
 
     class Meta:
         verbose_name = _("评价规范")
@@ -89,7 +89,7 @@ class StandardVersion(models.Model):
     )
     retired_at = models.DateTimeField(_("停用时间"), null=True, blank=True)
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = audited_history()
 
     class Meta:
         verbose_name = _("评价规范版本")
@@ -199,7 +199,7 @@ class StandardLevel(models.Model):
     eligibility_rules = models.JSONField(_("申报条件"), default=list, blank=True)
     direct_grading_allowed = models.BooleanField(_("允许定级"), default=False)
 
-    history = HistoricalRecords(cascade_delete_history=False)
+    history = audited_history()
 
     class Meta:
         verbose_name = _("评价规范等级")

@@ -20,6 +20,7 @@ from audit.services import audit_append
 from certify.models import Certificate, IssuanceBatch, Seal
 from certify.services import certificates as lifecycle
 from certify.services import issuing
+from certify.services.export import can_export
 from certify.views.plans import plan_context
 from config.web import error_text, paginate, querystring
 
@@ -186,6 +187,7 @@ def certificate_list(request, org_id: int):
             "status": status,
             "statuses": Certificate.Status.choices,
             "querystring": querystring(request),
+            "can_export": can_export(request.user, org),
         },
     )
 
