@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("certify.urls")),
     path("", include("certify.urls_export")),
+    path("", include("audit.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("", include("certify.urls_public")),
