@@ -8,7 +8,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from accounts.roles import OrgPerm, Role
 from accounts.validators import validate_credit_code
-from audit.models.history_base import audited_history
+from audit.models.history_base import AuditedQuerySet, audited_history
 
 
 def _default_region_code() -> str:
@@ -92,6 +92,7 @@ class Organization(models.Model):
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     history = audited_history()
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("评价机构")
@@ -123,6 +124,7 @@ class Membership(models.Model):
     created_at = models.DateTimeField(_("加入时间"), auto_now_add=True)
 
     history = audited_history()
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("机构成员")

@@ -105,3 +105,18 @@ def bulk_create_audited(model, objs: list, *, actor, reason: str = "", batch_siz
     )
     remember_history_rows(history or [])
     return created
+
+
+def bulk_update_audited(model, objs: list, fields: list[str], *, actor, reason: str = "", batch_size: int = 500):
+    """``bulk_update`` for audited models: one UPDATE per batch, a history row per object, and all of
+    them bound into the next event of the caller's transaction."""
+    from audit.models.history_base import audited_bulk
+
+    for obj in objs:
+        obj._history_user = actor
+    with audited_bulk():
+        model._default_manager.bulk_update(objs, fields, batch_size=batch_size)
+    history = model.history.bulk_history_create(
+        objs, batch_size=batch_size, update=True, default_user=actor, default_change_reason=reason or None
+    )
+    remember_history_rows(history or [])

@@ -79,3 +79,22 @@ def audit_probe(db):
 
 # Workflow fixtures (catalogue, filings, standards, plans, certificates) for every test package.
 from tests.workflow import *  # noqa: E402, F403
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's database set-up, plus: on PostgreSQL, the TEST database (only it) lets
+    TRUNCATE through the append-only triggers, because pytest-django empties tables with TRUNCATE
+    after every transactional test (audit/triggers.py, docs/audit.md)."""
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        for conn in connections.all():
+            if conn.vendor != "postgresql":
+                continue
+            name = conn.settings_dict["NAME"]
+            if not name.startswith("test_"):
+                raise RuntimeError(f"refusing to allow TRUNCATE on {name!r}: not a test database")
+            with conn.cursor() as cursor:
+                cursor.execute(f"ALTER DATABASE {conn.ops.quote_name(name)} SET skillcert.allow_truncate = 'on'")
+                cursor.execute("SET skillcert.allow_truncate = 'on'")

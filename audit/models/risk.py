@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from audit.models.history_base import audited_history
+from audit.models.history_base import AuditedQuerySet, audited_history
 
 
 class RiskSettings(models.Model):
@@ -20,6 +20,7 @@ class RiskSettings(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     history = audited_history()
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("风险规则阈值")
@@ -68,6 +69,7 @@ class RiskFlag(models.Model):
     handled_at = models.DateTimeField(null=True, blank=True)
 
     history = audited_history()
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("风险提示")
@@ -95,6 +97,7 @@ class SubsidyRule(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     history = audited_history()
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("补贴标准")

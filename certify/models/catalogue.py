@@ -2,7 +2,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from audit.models.history_base import audited_history
+from audit.models.history_base import AuditedQuerySet, audited_history
 
 OCCUPATION_CODE_RE = r"^\d-\d{2}-\d{2}-\d{2}$"
 
@@ -20,6 +20,7 @@ class Occupation(models.Model):
     active = models.BooleanField(_("启用"), default=True)
 
     history = audited_history()
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("职业")
@@ -40,6 +41,7 @@ class WorkType(models.Model):
     name = models.CharField(_("工种名称"), max_length=100)
 
     history = audited_history()
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("工种")

@@ -3,7 +3,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from audit.models.history_base import audited_history
+from audit.models.history_base import AuditedQuerySet, audited_history
 
 
 class NumberCounter(models.Model):
@@ -16,6 +16,7 @@ class NumberCounter(models.Model):
     last_serial = models.PositiveIntegerField(_("已用顺序号"), default=0)
 
     history = audited_history()
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("证书编号计数器")
@@ -51,6 +52,7 @@ class IssuanceBatch(models.Model):
     allocated_at = models.DateTimeField(_("编号时间"), null=True, blank=True)
 
     history = audited_history()
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("发证批次")
@@ -140,6 +142,7 @@ class Certificate(models.Model):
     issued_at = models.DateTimeField(_("核发时间"), auto_now_add=True)
 
     history = audited_history()
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("职业技能等级证书")
@@ -186,6 +189,7 @@ class ExportBatch(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     history = audited_history()
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("上报导出")
@@ -205,6 +209,7 @@ class Seal(models.Model):
     uploaded_at = models.DateTimeField(auto_now=True)
 
     history = audited_history()
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("印章")

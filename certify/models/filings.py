@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from audit.models.history_base import audited_history
+from audit.models.history_base import AuditedQuerySet, audited_history
 from certify.levels import level_wording
 
 
@@ -34,6 +34,7 @@ class Filing(models.Model):
     )
 
     history = audited_history()
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("备案")
@@ -81,6 +82,7 @@ class FilingScope(models.Model):
     added_at = models.DateTimeField(_("添加时间"), auto_now_add=True)
 
     history = audited_history()
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("备案范围")

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from audit.models.history_base import audited_history
+from audit.models.history_base import AuditedQuerySet, audited_history
 from certify.eligibility import CertificateKind, Diploma
 
 
@@ -40,6 +40,7 @@ class Person(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     history = audited_history()
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("人员")
@@ -112,6 +113,7 @@ class Enrolment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     history = audited_history()
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("申报")
@@ -148,6 +150,7 @@ class PriorCertificate(models.Model):
     occupation_name = models.CharField(_("职业（工种）"), max_length=100, blank=True)
 
     history = audited_history()
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("已有证书")

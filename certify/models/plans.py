@@ -4,7 +4,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from audit.models.history_base import audited_history
+from audit.models.history_base import AuditedQuerySet, audited_history
 from certify.levels import level_wording
 
 
@@ -77,6 +77,7 @@ class AssessmentPlan(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
     history = audited_history()
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("评价计划")
@@ -130,6 +131,7 @@ class PlanAssessor(models.Model):
     added_at = models.DateTimeField(auto_now_add=True)
 
     history = audited_history()
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("考评人员")
@@ -157,6 +159,7 @@ class RecusalRelation(models.Model):
     note = models.CharField(_("说明"), max_length=200, blank=True)
 
     history = audited_history()
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("回避关系")
@@ -180,6 +183,7 @@ class SupervisionReport(models.Model):
     submitted_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
 
     history = audited_history()
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("督导报告")
@@ -199,6 +203,7 @@ class CalendarDay(models.Model):
     note = models.CharField(_("说明"), max_length=100, blank=True)
 
     history = audited_history()
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("节假日调整")

@@ -3,7 +3,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from audit.models.history_base import audited_history
+from audit.models.history_base import AuditedQuerySet, audited_history
 
 
 class ScoreFinalError(Exception):
@@ -121,6 +121,7 @@ class Result(models.Model):
     computed_at = models.DateTimeField(_("计算时间"))
 
     history = audited_history()
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("评价结果")
@@ -161,6 +162,7 @@ class Objection(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     history = audited_history()
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("公示异议")

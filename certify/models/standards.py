@@ -3,7 +3,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from audit.models.history_base import audited_history
+from audit.models.history_base import AuditedQuerySet, audited_history
 from certify.conf import conf, default_pass_mark
 from certify.levels import level_wording
 
@@ -49,6 +49,7 @@ class Standard(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
     history = audited_history()
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("评价规范")
@@ -90,6 +91,7 @@ class StandardVersion(models.Model):
     retired_at = models.DateTimeField(_("停用时间"), null=True, blank=True)
 
     history = audited_history()
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("评价规范版本")
@@ -200,6 +202,7 @@ class StandardLevel(models.Model):
     direct_grading_allowed = models.BooleanField(_("允许定级"), default=False)
 
     history = audited_history()
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("评价规范等级")

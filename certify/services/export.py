@@ -36,7 +36,7 @@ from accounts.models import Organization, User
 from accounts.permissions import has_org_perm, require
 from accounts.roles import OrgPerm
 from audit.events import EventType
-from audit.history import remember_history_rows
+from audit.history import bulk_update_audited
 from audit.services import audit_append
 from certify import numbering
 from certify.errors import ImportRejected
@@ -362,13 +362,7 @@ def _export_name(organization: Organization, profile: ExportProfile, only_reject
 
 def _mark(certificates: list[Certificate], *, actor: User, fields: list[str], reason: str) -> None:
     """One UPDATE for the lot, with a history row per certificate bound into the next event."""
-    for certificate in certificates:
-        certificate._history_user = actor
-    Certificate.objects.bulk_update(certificates, fields, batch_size=500)
-    history = Certificate.history.bulk_history_create(
-        certificates, update=True, default_user=actor, default_change_reason=reason, batch_size=500
-    )
-    remember_history_rows(history or [])
+    bulk_update_audited(Certificate, certificates, fields, actor=actor, reason=reason)
 
 
 @transaction.atomic
