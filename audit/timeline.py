@@ -26,6 +26,13 @@ class Entry:
     intact: bool = True
 
 
+def _shown(field, value):
+    """A stored code in the words of its choices (状态 revoked → 已撤销)."""
+    if field.choices and value not in (None, ""):
+        return str(dict(field.flatchoices).get(value, value))
+    return value
+
+
 def _targets_q(targets: dict[str, list]) -> Q:
     query = Q(pk__in=[])
     for target_type, ids in targets.items():
@@ -68,14 +75,14 @@ def _history_changes(events: list[AuditEvent]) -> dict[int, list[tuple[str, str,
                 if row is None:
                     changes.append((name, "（历史记录缺失）", None, None))
                     continue
+                if row.history_type == "+":
+                    continue  # a creation is described by the event itself
                 prior = previous.get((label, history_id))
                 for f in row._meta.concrete_fields:
                     if f.attname in _NOISE or f.attname in _SECRET:
                         continue
-                    new = jsonable(getattr(row, f.attname))
-                    old = jsonable(getattr(prior, f.attname)) if prior is not None else None
-                    if row.history_type == "+" and new in (None, "", [], {}):
-                        continue
+                    new = _shown(f, jsonable(getattr(row, f.attname)))
+                    old = _shown(f, jsonable(getattr(prior, f.attname))) if prior is not None else None
                     if old != new or row.history_type == "-":
                         changes.append(
                             (name, str(f.verbose_name), old, new if row.history_type != "-" else "（已删除）")

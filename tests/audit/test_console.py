@@ -80,7 +80,7 @@ def test_the_timeline_of_a_revoked_certificate_shows_its_whole_life_with_every_a
     assert "伪造工龄证明" in text and "漏计一道工序的得分" in text
     # field changes come from the bound history rows
     revocation = next(e for e in entries if e.event.event_type == "certificate.revoked")
-    assert any(field == "状态" and new == "revoked" for _m, field, _old, new in revocation.changes)
+    assert any(field == "状态" and (old, new) == ("有效", "已撤销") for _m, field, old, new in revocation.changes)
 
 
 def test_looking_at_a_certificate_in_the_console_is_itself_audited(world, as_user, issued):
