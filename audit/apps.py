@@ -8,4 +8,7 @@ class AuditConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from audit import history  # noqa: F401  (connects the history signal)
+        from audit import (
+            history,  # noqa: F401  (connects the history signal)
+            triggers,  # noqa: F401  (re-installs the append-only triggers after migrate)
+        )

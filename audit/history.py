@@ -49,14 +49,21 @@ def _report_unbound(using: str) -> None:
         pending.clear()
 
 
-def history_row_payload(row) -> dict:
-    payload = {f.attname: getattr(row, f.attname) for f in row._meta.concrete_fields}
+def history_fields(model) -> list[str]:
+    """The columns a history row's hash covers, fixed when the row is bound: a column added by a
+    later migration does not change the hash of older rows."""
+    return sorted(f.attname for f in model._meta.concrete_fields)
+
+
+def history_row_payload(row, fields: list[str] | None = None) -> dict:
+    names = fields if fields is not None else history_fields(type(row))
+    payload = {name: getattr(row, name, None) for name in names}
     payload["_model"] = row._meta.label
     return payload
 
 
-def history_row_hash(row) -> str:
-    return record_hash(history_row_payload(row))
+def history_row_hash(row, fields: list[str] | None = None) -> str:
+    return record_hash(history_row_payload(row, fields))
 
 
 def remember_history_rows(rows, using: str = "default") -> None:
@@ -71,10 +78,10 @@ def group_hash(row_hashes: list[str]) -> str:
     return hashlib.sha256("\n".join(row_hashes).encode("ascii")).hexdigest()
 
 
-def history_group(model, ids: list[int], using: str = "default") -> tuple[list[int], str]:
+def history_group(model, ids: list[int], using: str = "default", fields: list[str] | None = None):
     """The ids found and the combined hash of a group of history rows, in id order."""
     rows = list(model.objects.using(using).filter(pk__in=ids).order_by("pk"))
-    return [row.pk for row in rows], group_hash([history_row_hash(row) for row in rows])
+    return [row.pk for row in rows], group_hash([history_row_hash(row, fields) for row in rows])
 
 
 def take_pending_history(using: str = "default") -> list[dict]:
@@ -91,9 +98,11 @@ def take_pending_history(using: str = "default") -> list[dict]:
     pending.clear()
     bound = []
     for label in sorted(by_model):
-        ids, combined = history_group(apps.get_model(label), sorted(set(by_model[label])), using)
+        model = apps.get_model(label)
+        fields = history_fields(model)
+        ids, combined = history_group(model, sorted(set(by_model[label])), using, fields)
         if ids:
-            bound.append({"model": label, "ids": ids, "hash": combined})
+            bound.append({"model": label, "ids": ids, "hash": combined, "fields": fields})
     return bound
 
 

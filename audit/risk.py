@@ -705,7 +705,7 @@ def rule_assessor_overload(ctx: ScanContext) -> list[Finding]:
     ).annotate(day=TruncDate("submitted_at"))
     busy = list(
         scores.values("assessor_id", "day")
-        .annotate(candidates=Count("enrolment_id", distinct=True), org=Min("organization_id"))
+        .annotate(candidates=Count("enrolment_id", distinct=True))
         .filter(candidates__gt=cfg.assessor_daily_limit)
         .order_by("assessor_id", "day")
     )
@@ -1084,7 +1084,7 @@ def _refresh(pk: int, finding: Finding, *, actor: User, organization: Organizati
     return "reopened" if reopened else "refreshed"
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(name="audit.risk.scan_risks", acks_late=True, ignore_result=True)
 def scan_risks(rules: list[str] | None = None) -> None:
     """The daily job (and the 立即扫描 button): every rule, as the system actor ``system:risk``."""
     risk_scan(actor=system_actor("risk"), rules=rules)

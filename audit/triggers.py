@@ -38,6 +38,7 @@ FUNCTION_NAME = "skillcert_append_only"
 ROW_TRIGGER = "skillcert_append_only_row"
 TRUNCATE_TRIGGER = "skillcert_append_only_truncate"
 TRUNCATE_SETTING = "skillcert.allow_truncate"
+MIGRATION = ("audit", "0004_append_only_triggers")
 
 # The body is compared with pg_proc.prosrc to decide whether the function needs replacing.
 FUNCTION_BODY = """
@@ -263,7 +264,12 @@ def _alter(connection, names: list[str], action: str) -> None:
 
 def reinstall_after_migrate(sender, using: str = DEFAULT_DB_ALIAS, **kwargs) -> None:
     """``post_migrate`` receiver: runs once per ``migrate``/``flush`` (on the audit app's signal)."""
-    if getattr(sender, "label", None) != "audit":
+    if getattr(sender, "label", None) != "audit" or connections[using].vendor != "postgresql":
+        return
+    from django.db.migrations.recorder import MigrationRecorder
+
+    # After `migrate audit 0003` (0004 reversed) the triggers must stay removed.
+    if MIGRATION not in MigrationRecorder(connections[using]).applied_migrations():
         return
     install_append_only_triggers(using=using)
 

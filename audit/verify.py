@@ -390,9 +390,13 @@ class _HistoryBatch:
                 )
             )
             return
-        if group_hash([_row_hash(row) for row in found]) == entry["hash"]:
+        fields = entry.get("fields")
+        if group_hash([_row_hash(row, fields=fields) for row in found]) == entry["hash"]:
             return
-        if actor_uid is not None and group_hash([_row_hash(row, user=actor_uid) for row in found]) == entry["hash"]:
+        if (
+            actor_uid is not None
+            and group_hash([_row_hash(row, user=actor_uid, fields=fields) for row in found]) == entry["hash"]
+        ):
             return  # only history_user_id was set NULL: the user was deleted (ON DELETE SET NULL)
         self.bad.update((label, pk) for pk in ids)
         self.report.add(
@@ -410,8 +414,8 @@ class _HistoryBatch:
         )
 
 
-def _row_hash(row, *, user: int | None = None) -> str:
-    payload = history_row_payload(row)
+def _row_hash(row, *, user: int | None = None, fields: list[str] | None = None) -> str:
+    payload = history_row_payload(row, fields)
     if user is not None and payload.get("history_user_id", 0) is None:
         payload["history_user_id"] = user
     return record_hash(payload)

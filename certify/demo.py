@@ -368,6 +368,33 @@ def seed_certificates(*, today: dt.date) -> None:
         issuance_request(actor=operator, plan=plan, issue_date=today)
 
 
+def seed_bureau(*, system: User, bureau_admin: User, today: dt.date) -> None:
+    """The bureau's side: this year's subsidy rule, a risk scan and a signed checkpoint."""
+    from audit.checkpoints import checkpoint_create
+    from audit.models import SubsidyRule
+    from audit.risk import risk_scan
+    from audit.subsidies import subsidy_rule_set
+
+    if not SubsidyRule.objects.filter(year=today.year).exists():
+        subsidy_rule_set(
+            actor=bureau_admin,
+            year=today.year,
+            amounts={5: 500, 4: 800, 3: 1500, 2: 2500, 1: 3500},
+            shortage_uplift_percent=30,
+            shortage_max_level=3,
+            organization_annual_cap=850000,
+        )
+    risk_scan(actor=system)
+    # The demo's past plans were filed when the demo was loaded, so the lead-time rule flags them;
+    # the bureau closes those flags the way it would close any explained finding.
+    from audit.models import RiskFlag
+    from audit.risk import risk_flag_resolve
+
+    for flag in RiskFlag.objects.filter(rule=RiskFlag.Rule.SHORT_LEAD, status=RiskFlag.Status.OPEN):
+        risk_flag_resolve(actor=bureau_admin, flag=flag, note="演示数据：历史计划系初始化演示数据时补录报备，已核实")
+    checkpoint_create(actor=system)
+
+
 def seed_certify(*, system: User, bureau_admin: User, stdout=None) -> None:
     today = timezone.localdate()
     if not Occupation.objects.exists():
@@ -376,3 +403,4 @@ def seed_certify(*, system: User, bureau_admin: User, stdout=None) -> None:
     seed_standards(bureau_admin=bureau_admin, today=today)
     seed_plans(today=today)
     seed_certificates(today=today)
+    seed_bureau(system=system, bureau_admin=bureau_admin, today=today)

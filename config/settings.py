@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import (
@@ -206,7 +207,13 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", 400_000, minimum=50_000)  # KiB
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    # a signed checkpoint of the audit chain every hour, a full verification every night
+    "audit-checkpoint": {"task": "audit.tasks.audit_checkpoint", "schedule": crontab(minute=5)},
+    "audit-verify-nightly": {"task": "audit.tasks.audit_verify", "schedule": crontab(hour=2, minute=30)},
+    "risk-scan": {"task": "audit.risk.scan_risks", "schedule": crontab(hour=3, minute=0)},
+    "filings-expire": {"task": "certify.tasks.expire_filings", "schedule": crontab(hour=0, minute=10)},
+}
 
 # --- history ----------------------------------------------------------------------------
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True

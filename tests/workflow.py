@@ -185,7 +185,7 @@ def photo_bytes() -> bytes:
 
 
 @pytest.fixture
-def closed_plan(world, scoring_plan):
+def closed_plan(world, scoring_plan, monkeypatch):
     """The scoring plan with results approved, publicity over and the plan closed: 张伟, 王芳 and
     刘洋 passed, 李娜 failed the practical. Everyone has a photo."""
     import datetime as dt
@@ -198,7 +198,12 @@ def closed_plan(world, scoring_plan):
     plan = plan_start_publicity(actor=world.a_operator, plan=scoring_plan, today=scoring_plan.exam_date)
     for enrolment in plan.enrolments.all():
         enrolment_set_photo(actor=world.a_operator, enrolment=enrolment, data=photo_bytes())
-    return plan_close(actor=world.a_operator, plan=plan, today=plan.publicity_end + dt.timedelta(days=1))
+    closed = plan_close(actor=world.a_operator, plan=plan, today=plan.publicity_end + dt.timedelta(days=1))
+    # The clock moves past the publicity: from here on "today" is the day after it ended.
+    from django.utils import timezone
+
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: closed.publicity_end + dt.timedelta(days=1))
+    return closed
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -40,8 +41,13 @@ def checkpoint_list(request):
     return render(
         request,
         "audit/checkpoints.html",
-        {"page": page, "status": chain_status(), "keys": audit_keyring().public_keys()},
+        {"page": page, "status": chain_status(), "keys": _keys_for_display()},
     )
+
+
+def _keys_for_display() -> list[dict]:
+    # The manifest keeps UTC text; pages show Asia/Shanghai time like every other date.
+    return [{**key, "created": parse_datetime(key["created_at"])} for key in audit_keyring().public_keys()]
 
 
 @require_GET

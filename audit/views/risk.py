@@ -45,6 +45,20 @@ class NoteForm(forms.Form):
     )
 
 
+HELP = {
+    "identical_min_candidates": gettext_lazy("有成绩的考生不少于该人数的计划才检查雷同"),
+    "identical_share_percent": gettext_lazy(
+        "全部成绩（每位考评员、每个项目）与其他考生完全相同的考生占比达到该值即提示"
+    ),
+    "full_pass_min_candidates": gettext_lazy("参评考生（不含缺考）超过该人数且全部合格即提示"),
+    "assessor_daily_limit": gettext_lazy("同一考评员一天内提交操作技能或综合评审成绩的考生超过该人数即提示"),
+    "direct_share_percent": gettext_lazy("已报备计划中定级申报考生占比超过该值即提示"),
+    "direct_min_candidates": gettext_lazy("报名考生不少于该人数的计划才检查定级占比"),
+    "revocation_limit": gettext_lazy("同一机构在统计天数内撤销证书达到该张数即提示"),
+    "revocation_window_days": gettext_lazy("向前统计的天数"),
+}
+
+
 class RiskSettingsForm(forms.Form):
     """One whole-number field per threshold, labelled as on the model; read-only for the auditor."""
 
@@ -53,6 +67,7 @@ class RiskSettingsForm(forms.Form):
         for name, (low, high) in risk.THRESHOLDS.items():
             self.fields[name] = forms.IntegerField(
                 label=RiskSettings._meta.get_field(name).verbose_name,
+                help_text=HELP[name],
                 min_value=low,
                 max_value=high,
                 disabled=read_only,

@@ -141,15 +141,26 @@ def _svg(markup: str):
     return mark_safe(markup)
 
 
+def _count_bars(title: str, rows: list[stats.CountRow], x_label: str, chart_id: str, **extra) -> str:
+    return _svg(
+        bar_chart(
+            title=title,
+            labels=[r.label for r in rows],
+            values=[r.total for r in rows],
+            x_label=x_label,
+            y_label=_("证书数（张）"),
+            chart_id=chart_id,
+            **extra,
+        )
+    )
+
+
 def _charts(overview: stats.StatsOverview) -> dict:
     months = overview.months
     series = [Series(_("证书数"), [r.total for r in months])]
     if any(r.revoked for r in months):
         series.append(Series(_("其中已撤销"), [r.revoked for r in months]))
-    top_occupations = overview.occupations[:CHART_BARS]
-    top_orgs = overview.organizations[:CHART_BARS]
     rated = sorted((r for r in overview.pass_by_organization if r.sat), key=lambda r: (-r.sat, r.label))[:CHART_BARS]
-    count_axis = _("证书数（张）")
     return {
         "months": _svg(
             line_chart(
@@ -157,52 +168,23 @@ def _charts(overview: stats.StatsOverview) -> dict:
                 labels=[r.label for r in months],
                 series=series,
                 x_label=_("发证月份"),
-                y_label=count_axis,
+                y_label=_("证书数（张）"),
                 chart_id="chart-months",
             )
         ),
-        "levels": _svg(
-            bar_chart(
-                title=_("按职业技能等级"),
-                labels=[r.label for r in overview.levels],
-                values=[r.total for r in overview.levels],
-                x_label=_("职业技能等级"),
-                y_label=count_axis,
-                chart_id="chart-levels",
-            )
+        "levels": _count_bars(_("按职业技能等级"), overview.levels, _("职业技能等级"), "chart-levels"),
+        "occupations": _count_bars(
+            _("发证最多的职业"), overview.occupations[:CHART_BARS], _("职业"), "chart-occupations", horizontal=True
         ),
-        "occupations": _svg(
-            bar_chart(
-                title=_("发证最多的职业"),
-                labels=[r.label for r in top_occupations],
-                values=[r.total for r in top_occupations],
-                x_label=_("职业"),
-                y_label=count_axis,
-                horizontal=True,
-                chart_id="chart-occupations",
-            )
+        "organizations": _count_bars(
+            _("发证最多的评价机构"),
+            overview.organizations[:CHART_BARS],
+            _("评价机构"),
+            "chart-organizations",
+            horizontal=True,
         ),
-        "organizations": _svg(
-            bar_chart(
-                title=_("发证最多的评价机构"),
-                labels=[r.label for r in top_orgs],
-                values=[r.total for r in top_orgs],
-                x_label=_("评价机构"),
-                y_label=count_axis,
-                horizontal=True,
-                chart_id="chart-organizations",
-            )
-        ),
-        "shortage": _svg(
-            bar_chart(
-                title=_("急需紧缺职业与其他职业"),
-                labels=[r.label for r in overview.shortage],
-                values=[r.total for r in overview.shortage],
-                x_label=_("职业类别"),
-                y_label=count_axis,
-                chart_id="chart-shortage",
-                height=240,
-            )
+        "shortage": _count_bars(
+            _("急需紧缺职业与其他职业"), overview.shortage, _("职业类别"), "chart-shortage", height=240
         ),
         "pass_rates": _svg(
             bar_chart(
@@ -238,10 +220,10 @@ def stats_dashboard(request):
             "organizations": overview.organizations[:TABLE_ROWS],
             "pass_rows": pass_rows[:TABLE_ROWS],
             "pass_total": stats.sum_pass_rows(overview.pass_by_organization),
+            "shortage_total": sum(r.total for r in overview.shortage if r.is_shortage),
             "more_occupations": len(overview.occupations) > TABLE_ROWS,
             "more_organizations": len(overview.organizations) > TABLE_ROWS,
             "more_pass": len(pass_rows) > TABLE_ROWS,
-            "table_rows": TABLE_ROWS,
             "notes": stats.counting_notes(),
             "export_query": request.GET.urlencode() if request.GET else urlencode(form.data),
         },

@@ -175,6 +175,8 @@ def issuance_problems(plan: AssessmentPlan, issue_date: dt.date) -> list[str]:
             _("评价计划尚未结束：公示期满且异议处理完毕后方可发证（当前：%(s)s）") % {"s": plan.get_status_display()}
         ]
     problems = []
+    if plan.publicity_end and issue_date <= plan.publicity_end:
+        problems.append(_("发证日期须在公示期满之后（公示截止 %(end)s）") % {"end": plan.publicity_end.isoformat()})
     coverage = filing_coverage(
         organization=plan.organization,
         occupation=plan.occupation,

@@ -14,11 +14,12 @@ from accounts.permissions import can_view_personal_data, require
 from audit.events import EventType
 from audit.services import audit_append
 from certify import selectors
-from certify.errors import ImportRejected
-from certify.forms import DirectDecisionForm, EnrolmentForm, ImportForm, PhotoForm, ReasonRequiredForm
+from certify.forms import DirectDecisionForm, EnrolmentForm, PhotoForm, ReasonRequiredForm
 from certify.permissions import can_approve_exceptions, can_register_candidates
 from certify.services import enrolments as services
+from certify.services import imports
 from certify.views.plans import plan_context
+from certify.views.uploads import run_import
 from config.web import apply_service_errors, error_text
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -170,25 +171,14 @@ def enrolment_withdraw(request, org_id: int, plan_id: int, enrolment_id: int):
 @require_http_methods(["GET", "POST"])
 @login_required
 def roster_import(request, org_id: int, plan_id: int):
-    from certify.services.imports import roster_import as do_import
-
     org, plan = plan_context(request, org_id, plan_id)
     require(can_register_candidates(request.user, org), _("您没有为本机构登记考生的权限"))
-    form = ImportForm(request.POST or None, request.FILES or None)
-    errors = []
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            result = do_import(actor=request.user, plan=plan, file=upload, filename=upload.name)
-        except ImportRejected as exc:
-            errors = exc.errors
-        except ValidationError as exc:
-            form.add_error(None, exc.messages)
-        else:
-            messages.success(request, _("已导入 %(n)d 名考生。") % {"n": result.created})
-            for warning in result.warnings:
-                messages.warning(request, warning)
-            return redirect(plan)
+    form, result, errors = run_import(request, imports.roster_import, plan=plan)
+    if result is not None:
+        messages.success(request, _("已导入 %(n)d 名考生。") % {"n": result.created})
+        for warning in result.warnings:
+            messages.warning(request, warning)
+        return redirect(plan)
     status = 400 if errors else 200
     return render(
         request, "certify/roster_import.html", {"org": org, "plan": plan, "form": form, "errors": errors}, status=status
@@ -198,10 +188,8 @@ def roster_import(request, org_id: int, plan_id: int):
 @require_GET
 @login_required
 def roster_template(request, org_id: int, plan_id: int):
-    from certify.services.imports import roster_template as template
-
     org, _plan = plan_context(request, org_id, plan_id)
     require(can_register_candidates(request.user, org), _("您没有为本机构登记考生的权限"))
-    response = HttpResponse(template(), content_type=XLSX)
+    response = HttpResponse(imports.roster_template(), content_type=XLSX)
     response["Content-Disposition"] = "attachment; filename*=UTF-8''roster-template.xlsx"
     return response

@@ -11,12 +11,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.permissions import require
 from certify import selectors
-from certify.errors import ImportRejected
-from certify.forms import CorrectionForm, ImportForm
+from certify.forms import CorrectionForm
 from certify.models import Enrolment, Objection, PlanAssessor, RecusalRelation, Score
 from certify.permissions import can_score_plan
+from certify.services import imports
 from certify.services import scoring as services
 from certify.views.plans import plan_context
+from certify.views.uploads import run_import
 from config.web import error_text
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -139,23 +140,12 @@ def score_correct(request, org_id: int, plan_id: int, score_id: int):
 @require_http_methods(["GET", "POST"])
 @login_required
 def scores_import(request, org_id: int, plan_id: int):
-    from certify.services.imports import scores_import as do_import
-
     org, plan = plan_context(request, org_id, plan_id)
     require(can_score_plan(request.user, plan), _("只有被指派到本计划的考评员可以录入成绩"))
-    form = ImportForm(request.POST or None, request.FILES or None)
-    errors = []
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            result = do_import(actor=request.user, plan=plan, file=upload, filename=upload.name)
-        except ImportRejected as exc:
-            errors = exc.errors
-        except ValidationError as exc:
-            form.add_error(None, exc.messages)
-        else:
-            messages.success(request, _("已导入 %(n)d 项成绩。") % {"n": result.created})
-            return redirect("certify:score_sheet", org_id=org.pk, plan_id=plan.pk)
+    form, result, errors = run_import(request, imports.scores_import, plan=plan)
+    if result is not None:
+        messages.success(request, _("已导入 %(n)d 项成绩。") % {"n": result.created})
+        return redirect("certify:score_sheet", org_id=org.pk, plan_id=plan.pk)
     return render(
         request,
         "certify/scores_import.html",
@@ -167,10 +157,8 @@ def scores_import(request, org_id: int, plan_id: int):
 @require_GET
 @login_required
 def scores_template(request, org_id: int, plan_id: int):
-    from certify.services.imports import scores_template as template
-
     _org, plan = plan_context(request, org_id, plan_id)
     require(can_score_plan(request.user, plan), _("只有被指派到本计划的考评员可以录入成绩"))
-    response = HttpResponse(template(plan, assessor=request.user), content_type=XLSX)
+    response = HttpResponse(imports.scores_template(plan, assessor=request.user), content_type=XLSX)
     response["Content-Disposition"] = "attachment; filename*=UTF-8''score-sheet.xlsx"
     return response

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def revoked(world, scoring_plan, django_capture_on_commit_callbacks):
+def revoked(world, scoring_plan, django_capture_on_commit_callbacks, monkeypatch):
     """A certificate whose life had a score correction, then issue, then revocation."""
     from certify.services.certificates import certificate_revoke
     from certify.services.enrolments import enrolment_set_photo
@@ -32,6 +32,9 @@ def revoked(world, scoring_plan, django_capture_on_commit_callbacks):
     for enrolment in plan.enrolments.all():
         enrolment_set_photo(actor=world.a_operator, enrolment=enrolment, data=photo_bytes())
     plan = plan_close(actor=world.a_operator, plan=plan, today=plan.publicity_end + dt.timedelta(days=1))
+    from django.utils import timezone
+
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: plan.publicity_end + dt.timedelta(days=1))
     with django_capture_on_commit_callbacks(execute=True):
         issuance_request(actor=world.a_operator, plan=plan)
     certificate = Certificate.objects.get(enrolment=zhang)

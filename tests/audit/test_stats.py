@@ -115,7 +115,9 @@ def issue_plan(
         level=level,
         title=f"{organization.name}{occupation_code}理论考核规范",
     )
-    exam = calendar.add_working_days(today, 10)
+    # the plan runs its course before the issue date: filed 45 days earlier, issued after the publicity
+    filed_on = issue_date - dt.timedelta(days=45)
+    exam = calendar.add_working_days(filed_on, 10)
     plan = plan_create(
         actor=operator, organization=organization, standard_version=version, level=level, exam_date=exam, venue="考场"
     )
@@ -123,7 +125,7 @@ def issue_plan(
         enrolment_register(actor=operator, plan=plan, data=data)
     member = assessor_add(actor=operator, plan=plan, user=assessor, duty="theory", grade="assessor")
     recusal_declare(actor=assessor, assessor=member, relations=[])
-    plan_file(actor=operator, plan=plan, today=today)
+    plan_file(actor=operator, plan=plan, today=filed_on)
     plan_start(actor=operator, plan=plan, today=exam)
     plan_begin_scoring(actor=operator, plan=plan)
     for enrolment in plan.enrolments.select_related("person"):
@@ -158,6 +160,7 @@ class Dataset:
 
 
 def build_dataset(world, issued, today) -> Dataset:
+    today = issued[0].issue_date  # the fixtures' clock: the day after the first plan's publicity
     from certify.services.catalogue import occupation_set_shortage
     from certify.services.certificates import certificate_correct, certificate_revoke
     from certify.services.enrolments import PriorInput
@@ -213,8 +216,8 @@ def dataset(world, issued, today) -> Dataset:
 
 
 def wide(ds: Dataset, **extra) -> StatsFilter:
-    """Every certificate and every plan of the dataset (the exams lie in the future)."""
-    return StatsFilter(date_from=ds.earlier - dt.timedelta(days=1), date_to=ds.today + dt.timedelta(days=120), **extra)
+    """Every certificate and every plan of the dataset (each exam lies about a month before its issue)."""
+    return StatsFilter(date_from=ds.earlier - dt.timedelta(days=60), date_to=ds.today + dt.timedelta(days=120), **extra)
 
 
 def counts(rows) -> dict:
@@ -287,11 +290,10 @@ def test_the_filters_narrow_every_grouping(world, dataset):
 
 def test_a_month_without_certificates_is_shown_as_zero(world, dataset):
     ds = dataset
-    months = certificates_by_month(wide(ds))
+    filters = wide(ds)
+    months = certificates_by_month(filters)
     labels = [r.label for r in months]
-    assert labels == [
-        f"{m:%Y-%m}" for m in month_range(ds.earlier - dt.timedelta(days=1), ds.today + dt.timedelta(days=120))
-    ]
+    assert labels == [f"{m:%Y-%m}" for m in month_range(filters.date_from, filters.date_to)]
     assert sum(r.total for r in months) == 7
     assert all(r.total == 0 for r in months if r.label not in {f"{ds.today:%Y-%m}", f"{ds.earlier:%Y-%m}"})
 
@@ -336,11 +338,10 @@ def test_the_dashboard_opens_on_the_last_twelve_months():
 # --- the dashboard --------------------------------------------------------------------------
 @pytest.mark.urls(URLCONF)
 def test_the_dashboard_is_for_bureau_admins_and_auditors_only(world, as_user):
-    method = "get"
     for url in (STATS_URL, EXPORT_URL):
-        assert_login_redirect(as_user(None), method, url)
+        assert_login_redirect(as_user(None), "get", url)
         for user in (world.a_org_admin, world.a_operator, world.a_viewer, world.b_operator, world.supervisor):
-            assert_status(as_user(user), method, url, 403)
+            assert_status(as_user(user), "get", url, 403)
         assert_status(as_user(world.bureau_auditor), "post", url, 405)
         assert_status(as_user(world.bureau_admin), "put", url, 405)
     assert_status(as_user(world.bureau_auditor), "get", STATS_URL, 200)
@@ -371,6 +372,7 @@ def test_the_dashboard_shows_the_numbers_and_charts_in_a_fixed_number_of_queries
     assert "已撤销、暂停的证书仍计入发证数" in html
     overview = response.context["overview"]
     assert (overview.total.total, overview.total.revoked) == (7, 1)
+    assert response.context["shortage_total"] == 5
     # the query count does not grow with the data: the same page for one organisation
     with django_assert_max_num_queries(13):
         client.get(STATS_URL, {**query, "organization": world.org_b.pk})

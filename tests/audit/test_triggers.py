@@ -15,10 +15,12 @@ from audit.events import EventType
 from audit.models import AppendOnlyError, AuditCheckpoint, AuditEvent
 from audit.services import audit_append
 from audit.triggers import (
+    MIGRATION,
     ROW_TRIGGER,
     active_guards,
     guarded_tables,
     install_append_only_triggers,
+    reinstall_after_migrate,
 )
 from audit.verify import verify_all
 from tests import factories
@@ -158,6 +160,21 @@ def test_the_installer_is_idempotent_and_post_migrate_repairs_a_dropped_or_disab
     emit_post_migrate_signal(verbosity=0, interactive=False, db=connection.alias)
     guards = active_guards()
     assert guards["certify_historicalcertificate"] and guards["audit_auditevent"]
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_post_migrate_leaves_the_triggers_off_once_migration_0004_is_reversed():
+    from django.db.migrations.recorder import MigrationRecorder
+
+    recorder = MigrationRecorder(connection)
+    run(f"DROP TRIGGER {ROW_TRIGGER} ON audit_auditevent")
+    recorder.record_unapplied(*MIGRATION)
+    reinstall_after_migrate(sender=apps.get_app_config("audit"), using=connection.alias)
+    assert not active_guards()["audit_auditevent"]
+    recorder.record_applied(*MIGRATION)
+    reinstall_after_migrate(sender=apps.get_app_config("audit"), using=connection.alias)
+    assert active_guards()["audit_auditevent"]
 
 
 # --- every database: the model layer refuses ---------------------------------------------------

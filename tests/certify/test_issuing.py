@@ -72,6 +72,12 @@ def test_a_filing_expired_on_the_issue_date_is_refused(world, closed_plan, filin
     assert not Certificate.objects.exists()
 
 
+def test_an_issue_date_inside_the_publicity_is_refused(world, closed_plan):
+    with pytest.raises(ValidationError, match="发证日期须在公示期满之后"):
+        issuing.issuance_request(actor=world.a_operator, plan=closed_plan, issue_date=closed_plan.publicity_end)
+    assert not Certificate.objects.exists()
+
+
 def test_a_missing_photo_blocks_issuance_with_the_names(world, scoring_plan):
     from certify.services.plans import plan_approve_results, plan_close, plan_start_publicity
     from tests.workflow import score_everyone
@@ -116,7 +122,11 @@ def test_a_holder_of_the_same_certificate_from_another_plan_is_passed_over(world
     from tests.workflow import candidate, photo_bytes, score_everyone
 
     holder = issued[0]
-    plan = plan_factory(title="第二次申报同一等级")
+    from django.utils import timezone
+
+    from certify.services import calendar
+
+    plan = plan_factory(title="第二次申报同一等级", exam_date=calendar.add_working_days(timezone.localdate(), 10))
     number = issuing.id_number_of(holder.person)
     again = enrolment_register(actor=world.a_operator, plan=plan, data=candidate(holder.holder_name, number))
     assert any("一人多证" in w for w in again.warnings)
