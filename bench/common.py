@@ -197,7 +197,9 @@ def short_sql(sql: str, limit: int = 160) -> str:
 
 # --- EXPLAIN -----------------------------------------------------------------------------------
 _SEQ_SCAN = re.compile(r"Seq Scan on (\w+)")
-_ROWS = re.compile(r"actual time=[\d.]+\.\.([\d.]+) rows=(\d+)")
+_ACTUAL = re.compile(r"actual time=[\d.]+\.\.[\d.]+ rows=(\d+) loops=(\d+)")
+_SPILL = re.compile(r"Sort Method: external merge\s+Disk: (\d+)kB")
+BIG_SCAN_ROWS = 10_000
 
 
 def explain(sql: str) -> list[str]:
@@ -213,11 +215,24 @@ def explain(sql: str) -> list[str]:
         return [line for (line,) in cursor.fetchall()]
 
 
-def seq_scans(plan: list[str]) -> list[str]:
-    """Tables read by a sequential scan in a plan, the big ones being the index findings."""
-    found = []
+def plan_findings(plan: list[str]) -> list[str]:
+    """What in an EXPLAIN ANALYZE plan does not scale: sequential scans that read many rows, sorts
+    spilled to disk, and many rows processed for the few a page returns."""
+    found: list[str] = []
+    produced, spilled = [], 0
     for line in plan:
-        match = _SEQ_SCAN.search(line)
-        if match and match.group(1) not in found:
-            found.append(match.group(1))
-    return found
+        actual = _ACTUAL.search(line)
+        rows = int(actual.group(1)) * int(actual.group(2)) if actual else 0
+        if actual:
+            produced.append(rows)
+        scan = _SEQ_SCAN.search(line)
+        if scan and rows >= BIG_SCAN_ROWS:
+            found.append(f"sequential scan of {scan.group(1)} ({rows:,} rows)")
+        spill = _SPILL.search(line)
+        if spill:
+            spilled += int(spill.group(1))
+    if spilled:
+        found.append(f"sort spilled to disk ({spilled:,} kB in all processes)")
+    if produced and max(produced) >= BIG_SCAN_ROWS and produced[0] <= 100:
+        found.append(f"{max(produced):,} rows processed for {produced[0]} returned")
+    return list(dict.fromkeys(found))

@@ -4,7 +4,8 @@
 Each page is requested once with its queries captured (count, time in SQL, the slowest), then
 ``--repeat`` times for the timing. On PostgreSQL the slowest query of every page that spends more
 than a few milliseconds in one query is EXPLAINed (ANALYZE, BUFFERS) and its sequential scans are
-listed: those are where an index may be missing. The models are not changed here; findings are
+listed with sorts spilled to disk and the rows processed for the few shown: that is where an
+index is missing or a query does not scale. The models are not changed here; findings are
 reported (docs/benchmarks.md).
 
 The synthetic data comes from ``bench/synthetic.py`` and bypasses the services: see its warning.
@@ -27,7 +28,7 @@ from bench.common import (
     explain,
     measure_call,
     measure_get,
-    seq_scans,
+    plan_findings,
     short_sql,
     timer,
 )
@@ -122,9 +123,9 @@ def _explain_slowest(ctx: Context, what: str, m: PageMeasure, findings: list[str
     if not plan:
         return
     ctx.section(f"EXPLAIN — {what} ({duration(float(slowest['time']))})", [short_sql(slowest["sql"], 400), *plan])
-    scanned = [t for t in seq_scans(plan) if t.startswith("certify_") or t.startswith("audit_")]
-    if scanned:
-        findings.append(f"{what}: sequential scan of {', '.join(scanned)} — {short_sql(slowest['sql'], 220)}")
+    problems = plan_findings(plan)
+    if problems:
+        findings.append(f"{what}: {'; '.join(problems)} — {short_sql(slowest['sql'], 200)}")
 
 
 def _n_plus_one(ctx: Context, measured: dict, org_pages: int, findings: list[str]) -> None:

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from guardian.shortcuts import assign_perm, remove_perm
 
 from accounts.models import Membership, Organization, User
@@ -634,14 +635,14 @@ def supervision_report_submit(
 
 # --- what the plan page shows ---------------------------------------------------------------
 STEPS = [
-    (S.DRAFT, _("草稿")),
-    (S.FILED, _("已报备")),
-    (S.IN_PROGRESS, _("考核中")),
-    (S.SCORING, _("评分")),
-    (S.RESULTS_APPROVED, _("结果审核")),
-    (S.PUBLICITY, _("公示")),
-    (S.CLOSED, _("已结束")),
-    ("issued", _("已发证")),
+    (S.DRAFT, gettext_lazy("草稿")),
+    (S.FILED, gettext_lazy("已报备")),
+    (S.IN_PROGRESS, gettext_lazy("考核中")),
+    (S.SCORING, gettext_lazy("评分")),
+    (S.RESULTS_APPROVED, gettext_lazy("结果审核")),
+    (S.PUBLICITY, gettext_lazy("公示")),
+    (S.CLOSED, gettext_lazy("已结束")),
+    ("issued", gettext_lazy("已发证")),
 ]
 
 

@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import can_view_personal_data, require
@@ -164,12 +165,12 @@ def plan_detail(request, org_id: int, plan_id: int):
 
 
 _TRANSITIONS = {
-    "file": (services.plan_file, _("评价计划已报备，人社局可以看到本计划。")),
-    "start": (services.plan_start, _("已开始考核。")),
-    "scoring": (services.plan_begin_scoring, _("考核结束，已进入评分阶段，考评员可以录入成绩。")),
-    "approve": (services.plan_approve_results, _("评价结果已审核通过，可以发布公示。")),
+    "file": (services.plan_file, gettext_lazy("评价计划已报备，人社局可以看到本计划。")),
+    "start": (services.plan_start, gettext_lazy("已开始考核。")),
+    "scoring": (services.plan_begin_scoring, gettext_lazy("考核结束，已进入评分阶段，考评员可以录入成绩。")),
+    "approve": (services.plan_approve_results, gettext_lazy("评价结果已审核通过，可以发布公示。")),
     "publicity": (services.plan_start_publicity, None),
-    "close": (services.plan_close, _("评价计划已结束，可以为合格考生核发证书。")),
+    "close": (services.plan_close, gettext_lazy("评价计划已结束，可以为合格考生核发证书。")),
 }
 
 
