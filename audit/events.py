@@ -71,6 +71,7 @@ class EventType(models.TextChoices):
     ISSUANCE_FAILED = "issuance.failed", _("核发证书未完成")
     ISSUANCE_COMPLETED = "issuance.completed", _("证书批次生成完毕")
     CERTIFICATE_ISSUED = "certificate.issued", _("核发证书")
+    SUPPLIED_NUMBERS_IMPORTED = "certificate.supplied_numbers", _("导入省级下发证书编号")
     CERTIFICATE_PDF_RENDERED = "certificate.pdf_rendered", _("生成证书文件")
     CERTIFICATE_PDF_FAILED = "certificate.pdf_failed", _("证书文件生成失败")
     CERTIFICATE_PDF_RETRIED = "certificate.pdf_retried", _("重新生成证书文件")

@@ -47,6 +47,7 @@ plan_routes = [
     path("scores/import/", scoring.scores_import, name="scores_import"),
     path("scores/template.xlsx", scoring.scores_template, name="scores_template"),
     path("issue/", certificates.issuance_start, name="issuance_start"),
+    path("supplied-numbers/", certificates.supplied_numbers, name="supplied_numbers"),
     path("issuance/", certificates.issuance_progress, name="issuance_progress"),
     path("issuance.json", certificates.issuance_progress_json, name="issuance_progress_json"),
     path("issuance/combined.pdf", certificates.issuance_combined_pdf, name="issuance_combined_pdf"),

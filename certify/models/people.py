@@ -107,6 +107,9 @@ class Enrolment(models.Model):
     direct_decision_note = models.TextField(_("审批意见"), blank=True)
     warnings = models.JSONField(_("提示"), default=list, blank=True)
     photo = models.FileField(_("证件照"), upload_to="photos/%Y/%m/", blank=True)
+    supplied_number = models.CharField(
+        _("省级下发证书编号"), max_length=22, blank=True, help_text=_("由省级系统分配时填写；为空则由本平台编号")
+    )
     status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.REGISTERED)
     withdrawn_reason = models.TextField(_("撤回原因"), blank=True)
     registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

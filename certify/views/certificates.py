@@ -22,6 +22,7 @@ from certify.services import certificates as lifecycle
 from certify.services import issuing
 from certify.services.export import can_export
 from certify.views.plans import plan_context
+from certify.views.uploads import run_import
 from config.web import error_text, paginate, querystring
 
 
@@ -162,6 +163,24 @@ def issuance_combined_pdf(request, org_id: int, plan_id: int):
         filename=f"{plan.number}-certificates.pdf",
         target=batch,
         event_data={"plan": plan.number, "combined": True},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def supplied_numbers(request, org_id: int, plan_id: int):
+    """Numbers the provincial system assigned, uploaded before issuing (optional)."""
+    org, plan = plan_context(request, org_id, plan_id)
+    require(issuing.can_issue(request.user, org), _("您没有核发本机构证书的权限"))
+    form, count, errors = run_import(request, issuing.supplied_numbers_import, plan=plan)
+    if count is not None:
+        messages.success(request, _("已导入 %(n)d 个省级下发的证书编号，核发时将使用这些编号。") % {"n": count})
+        return redirect(plan)
+    return render(
+        request,
+        "certify/supplied_numbers.html",
+        {"org": org, "plan": plan, "form": form, "errors": errors},
+        status=400 if errors else 200,
     )
 
 

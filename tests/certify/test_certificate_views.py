@@ -277,3 +277,28 @@ def test_the_certificate_list_query_count_does_not_grow(world, as_user, issued, 
     client.get(listing)
     with django_assert_max_num_queries(12):
         client.get(listing)
+
+
+def test_supplied_numbers_page(world, as_user, closed_plan, audit_probe):
+    from certify.models import Enrolment
+    from tests.certify.test_issuing import _province_number, _supplied
+    from tests.workflow import candidate_ids
+
+    page = plan_url("supplied_numbers", closed_plan)
+    assert_status(as_user(world.a_operator), "get", page, 200)
+    check_guards(
+        as_user,
+        method="get",
+        url=page,
+        outsiders=[world.b_operator],
+        wrong_roles=[world.a_viewer, world.a_reviewer],
+        wrong_method="put",
+        user=world.a_operator,
+    )
+    upload = SimpleUploadedFile(
+        "n.xlsx", _supplied([["张伟", candidate_ids(1)[0], _province_number(world.org_a, 4, 77)]])
+    )
+    probe = audit_probe()
+    assert_status(as_user(world.a_operator), "post", page, 302, {"file": upload})
+    assert Enrolment.objects.get(plan=closed_plan, person__name="张伟").supplied_number.endswith("000077")
+    assert_one_event(probe, event_type="certificate.supplied_numbers", actor=world.a_operator, organization=world.org_a)
