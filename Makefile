@@ -32,7 +32,7 @@ format: setup
 	.venv/bin/ruff format .
 	.venv/bin/ruff check --fix .
 
-bench: migrate
+bench: setup
 	$(PY) bench/run.py
 
 clean:

@@ -139,10 +139,15 @@ def markdown_table(rows: list[Row]) -> str:
     """The same table as Markdown, for docs/benchmarks.md."""
     out = ["| what | n | total s | per item | per second | notes |", "|---|---:|---:|---:|---:|---|"]
     for r in rows:
-        note = r.note.replace("|", "\\|")
-        cells = [r.what, f"{r.n:,}", f"{r.seconds:.3f}", duration(r.per_item), rate(r.per_second), note]
+        what, note = (_md(text) for text in (r.what, r.note))
+        cells = [what, f"{r.n:,}", f"{r.seconds:.3f}", duration(r.per_item), rate(r.per_second), note]
         out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out)
+
+
+def _md(text: str) -> str:
+    # "<number>" would be read as an HTML tag, "|" as a cell border.
+    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
 
 # --- pages ---------------------------------------------------------------------------------------

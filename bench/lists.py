@@ -56,50 +56,45 @@ def benchmark(ctx: Context) -> None:
     mine = Certificate.objects.filter(organization=big.org).count()
     sample = Certificate.objects.filter(organization=big.org, status=Certificate.Status.VALID).order_by("pk")[mine // 2]
     ctx.say(f"{total:,} certificate rows in all; the biggest organisation holds {mine:,}")
-    org_url, bureau_url = f"/orgs/{big.org.pk}/certificates/", "/bureau/certificates/"
-    org_pages, bureau_pages = math.ceil(mine / PER_PAGE), math.ceil(total / PER_PAGE)
+    org_pages = math.ceil(mine / PER_PAGE)
     findings: list[str] = []
-    pages = [
+    cases = _cases(big.org.pk, sample, org_client, bureau_client, org_pages=org_pages, total=total)
+    measured = {}
+    for what, client, url, params in cases:
+        measured[what] = _page(ctx, what, client, url, params, findings)
+    _n_plus_one(ctx, measured, org_pages, findings)
+    _stats(ctx, findings)
+    _verification(ctx, sample, findings)
+    _audit_verify(ctx)
+    if findings:
+        ctx.section("index and query findings (read the EXPLAIN plans above)", findings)
+
+
+def _cases(org_id: int, sample: Certificate, org_client, bureau_client, *, org_pages: int, total: int) -> list:
+    """(what, client, url, query) of every page measured: organisation pages as the biggest
+    organisation's admin, bureau pages as a bureau auditor."""
+    org_url, bureau_url = f"/orgs/{org_id}/certificates/", "/bureau/certificates/"
+    bureau_pages = math.ceil(total / PER_PAGE)
+    middle = f"page {org_pages // 2:,} of {org_pages:,}"
+    bureau_middle = f"page {bureau_pages // 2:,} of {bureau_pages:,}"
+    console = {"kind": "certificate", "q": sample.number}
+    return [
         ("org certificate list: first page", org_client, org_url, {}),
-        (
-            f"org certificate list: page {org_pages // 2:,} of {org_pages:,}",
-            org_client,
-            org_url,
-            {"page": org_pages // 2},
-        ),
+        (f"org certificate list: {middle}", org_client, org_url, {"page": org_pages // 2}),
         (f"org certificate list: last page ({org_pages:,})", org_client, org_url, {"page": org_pages}),
         ("org certificate list: search q=<full number>", org_client, org_url, {"q": sample.number}),
         ("org certificate list: search q=<holder name>", org_client, org_url, {"q": sample.holder_name}),
         ("org certificate list: status=revoked", org_client, org_url, {"status": "revoked"}),
         ("org certificate detail page", org_client, f"{org_url}{sample.pk}/", {}),
-        ("org plan list: first page", org_client, f"/orgs/{big.org.pk}/plans/", {}),
+        ("org plan list: first page", org_client, f"/orgs/{org_id}/plans/", {}),
         ("bureau certificate list: first page", bureau_client, bureau_url, {}),
-        (
-            f"bureau certificate list: page {bureau_pages // 2:,} of {bureau_pages:,}",
-            bureau_client,
-            bureau_url,
-            {"page": bureau_pages // 2},
-        ),
+        (f"bureau certificate list: {bureau_middle}", bureau_client, bureau_url, {"page": bureau_pages // 2}),
         ("bureau certificate list: search q=<full number>", bureau_client, bureau_url, {"q": sample.number}),
         ("bureau certificate list: search q=<holder name>", bureau_client, bureau_url, {"q": sample.holder_name}),
-        (
-            "bureau console: certificate search by number",
-            bureau_client,
-            "/bureau/console/",
-            {"kind": "certificate", "q": sample.number},
-        ),
+        ("bureau console: certificate search by number", bureau_client, "/bureau/console/", console),
         ("bureau plan list: first page", bureau_client, "/bureau/plans/", {}),
         ("bureau statistics dashboard (last 12 months)", bureau_client, "/bureau/stats/", {}),
     ]
-    measured = {}
-    for what, client, url, params in pages:
-        measured[what] = _page(ctx, what, client, url, params, findings)
-    _n_plus_one(ctx, measured, org_pages, findings)
-    _stats(ctx, findings)
-    _verification(ctx, sample, findings)
-    _audit_verify(ctx, data)
-    if findings:
-        ctx.section("index and query findings (read the EXPLAIN plans above)", findings)
 
 
 def _note(m: PageMeasure) -> str:
@@ -171,7 +166,7 @@ def _verification(ctx: Context, sample: Certificate, findings: list[str]) -> Non
         _explain_slowest(ctx, what, m, findings)
 
 
-def _audit_verify(ctx: Context, data) -> None:
+def _audit_verify(ctx: Context) -> None:
     report = verify_all(record=False)
     state = "no problems" if report.ok else f"{len(report.problems) + report.problems_not_listed} problems"
     ctx.add(

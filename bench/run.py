@@ -263,16 +263,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.scale < 1:
         _refuse("--scale must be at least 1")
     work = Path(tempfile.mkdtemp(prefix="skillcert-bench-"))
-    database_url = configure_environment(work)
-    if database_url:
-        recreate_postgres(database_url)
+    database_url = ""
     try:
+        database_url = configure_environment(work)
+        if database_url:
+            recreate_postgres(database_url)
         _run(args, database_url)
     finally:
-        if "django" in sys.modules:
-            from django.db import connections
+        if "django.db" in sys.modules:
+            from django.apps import apps
 
-            connections.close_all()
+            if apps.ready:
+                from django.db import connections
+
+                connections.close_all()
         if database_url and not args.keep:
             drop_postgres(database_url)
         if args.keep:

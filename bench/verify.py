@@ -79,5 +79,5 @@ def benchmark(ctx: Context) -> None:
         offset += n + 2
         codes = ", ".join(f"{code}×{count}" for code, count in sorted(statuses.items()))
         answer = f"result={result}" if result else f"{len(response.content) / 1024:.0f} KB page"
-        note = f"{queries} queries; {answer} (expected {expected}); HTTP {codes}"
+        note = f"{queries} {'query' if queries == 1 else 'queries'}; {answer} (expected {expected}); HTTP {codes}"
         ctx.add(what, n, t[0], note)

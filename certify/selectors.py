@@ -116,10 +116,22 @@ def published_versions_for_plans(organization: Organization) -> QuerySet[Standar
 
 # --- plans ----------------------------------------------------------------------------------
 def _plans(qs: QuerySet) -> QuerySet:
+    """Plans with their candidate count: a per-row subquery, so a page of 50 counts 50 plans
+    instead of grouping every enrolment before paging (docs/benchmarks.md)."""
+    from django.db.models import IntegerField, OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
     from certify.models import Enrolment
 
+    registered = (
+        Enrolment.objects.filter(plan=OuterRef("pk"), status=Enrolment.Status.REGISTERED)
+        .order_by()
+        .values("plan")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return qs.select_related("occupation", "work_type", "organization", "standard_version").annotate(
-        candidate_count=Count("enrolments", filter=Q(enrolments__status=Enrolment.Status.REGISTERED), distinct=True)
+        candidate_count=Coalesce(Subquery(registered, output_field=IntegerField()), 0)
     )
 
 

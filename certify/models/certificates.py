@@ -94,7 +94,7 @@ class Certificate(models.Model):
         ACCEPTED = "accepted", _("已接收")
         REJECTED = "rejected", _("被退回")
 
-    number = models.CharField(_("证书编号"), max_length=22, db_index=True)
+    number = models.CharField(_("证书编号"), max_length=22)  # indexed by the unique (number, version)
     version = models.PositiveSmallIntegerField(_("版本"), default=1)
     organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="certificates")
     person = models.ForeignKey("certify.Person", on_delete=models.PROTECT, related_name="certificates")
@@ -160,8 +160,12 @@ class Certificate(models.Model):
                 name="certificate_revoked_at_iff_revoked",
             ),
         ]
+        # Each index serves a page: the organisation's list and the bureau's list in their sort order,
+        # statistics by issue date, the bureau's search by name, 一人多证 checks (bench/: docs/benchmarks.md).
         indexes = [
-            models.Index(fields=["organization", "issue_date"], name="cert_org_date_idx"),
+            models.Index(fields=["organization", "-issue_date", "number", "-version"], name="cert_org_list_idx"),
+            models.Index(fields=["-issue_date", "number"], name="cert_issue_date_idx"),
+            models.Index(fields=["holder_name"], name="cert_holder_name_idx"),
             models.Index(fields=["person", "occupation", "level"], name="cert_person_occ_level_idx"),
         ]
 

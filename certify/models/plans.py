@@ -84,7 +84,10 @@ class AssessmentPlan(models.Model):
         verbose_name_plural = _("评价计划")
         ordering = ["-exam_date", "-pk"]
         permissions = [("score_plan", _("为该评价计划录入成绩"))]
-        indexes = [models.Index(fields=["organization", "status"], name="plan_org_status_idx")]
+        indexes = [
+            models.Index(fields=["organization", "status"], name="plan_org_status_idx"),
+            models.Index(fields=["-filed_at", "-id"], name="plan_filed_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"

@@ -13,10 +13,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.models import Organization
 from accounts.permissions import is_bureau_reader, require
 from accounts.selectors import organization_get_for_user
 from audit.events import EventType
 from audit.services import audit_append
+from certify import numbering
 from certify.models import Certificate, IssuanceBatch, Seal
 from certify.services import certificates as lifecycle
 from certify.services import issuing
@@ -185,15 +187,24 @@ def supplied_numbers(request, org_id: int, plan_id: int):
 
 
 # --- the organisation's certificates ---------------------------------------------------------
+def _certificate_search(query: str) -> Q:
+    """A full certificate number, a holder's full name, or a plan number — each one an index lookup
+    (a substring search would read every certificate of the organisation)."""
+    number = numbering.normalise_number(query)
+    if len(number) == numbering.NUMBER_LENGTH:
+        return Q(number=number)
+    return Q(holder_name=query) | Q(plan__number=query)
+
+
 @require_GET
 @login_required
 def certificate_list(request, org_id: int):
     org = organization_get_for_user(request.user, org_id)
-    qs = Certificate.objects.filter(organization=org).select_related("plan")
+    qs = Certificate.objects.filter(organization=org)
     query = request.GET.get("q", "").strip()
     status = request.GET.get("status", "")
     if query:
-        qs = qs.filter(Q(number__icontains=query) | Q(holder_name=query) | Q(plan__number=query))
+        qs = qs.filter(_certificate_search(query))
     if status:
         qs = qs.filter(status=status)
     return render(
@@ -375,10 +386,12 @@ def seal_image(request, org_id: int):
 @login_required
 def bureau_certificate_list(request):
     require(is_bureau_reader(request.user), _("此页面仅供人社局工作人员使用"))
-    qs = Certificate.objects.select_related("organization", "plan")
+    qs = Certificate.objects.select_related("organization")
     query = request.GET.get("q", "").strip()
     if query:
-        qs = qs.filter(Q(number=query) | Q(holder_name=query) | Q(organization__name__icontains=query))
+        # matching organisations first, so the certificate query stays on indexes
+        org_ids = list(Organization.objects.filter(name__icontains=query).values_list("pk", flat=True)[:50])
+        qs = qs.filter(_certificate_search(query) | Q(organization_id__in=org_ids))
     return render(
         request,
         "certify/bureau_certificate_list.html",

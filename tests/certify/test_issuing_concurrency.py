@@ -138,7 +138,8 @@ def test_four_processes_issue_1000_certificates_without_duplicates_or_gaps(world
     started = time.perf_counter()
     plans = _closed_plans(world, today)
     monkeypatch.setattr(issuing, "_dispatch_batch", lambda batch_id: None)  # the test runs the jobs itself
-    batches = [issuing.issuance_request(actor=world.a_operator, plan=p, issue_date=today) for p in plans]
+    issue_date = max(p.publicity_end for p in plans) + dt.timedelta(days=1)
+    batches = [issuing.issuance_request(actor=world.a_operator, plan=p, issue_date=issue_date) for p in plans]
     setup = time.perf_counter() - started
 
     env = dict(
