@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from certify.eligibility import Condition, Diploma
 from certify.levels import level_choices
 from certify.models import Filing, Occupation, Standard, StandardLevel, StandardVersion, WorkType
+from certify.services.standards import LEVEL_FIELDS
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -122,24 +123,8 @@ class StandardLevelForm(forms.ModelForm):
 
     class Meta:
         model = StandardLevel
-        fields = [
-            "has_theory",
-            "theory_pass",
-            "theory_minutes",
-            "has_practical",
-            "practical_pass",
-            "practical_minutes",
-            "has_review",
-            "review_pass",
-            "min_practical_assessors",
-            "candidates_per_assessor",
-            "require_odd_panel",
-            "senior_assessors_required",
-            "candidates_per_invigilator",
-            "min_invigilators_per_room",
-            "min_review_panel",
-            "direct_grading_allowed",
-        ]
+        # every level field but the two edited through the formsets below
+        fields = [f for f in LEVEL_FIELDS if f not in ("review_subscores", "eligibility_rules")]
 
     def _post_clean(self):
         pass  # the service validates and saves

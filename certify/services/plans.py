@@ -79,6 +79,17 @@ def _event(actor, plan: AssessmentPlan, event_type: EventType, data: dict | None
     )
 
 
+def _advance(actor, plan: AssessmentPlan, status: str, event_type: EventType, data: dict | None = None, **stamps):
+    """One step of the lifecycle: the new status and its timestamps, saved, and its one event."""
+    plan.status = status
+    for field, value in stamps.items():
+        setattr(plan, field, value)
+    _track(plan, actor)
+    plan.save()
+    _event(actor, plan, event_type, data)
+    return plan
+
+
 def _next_number(organization: Organization, year: int) -> str:
     # Serialised by the organisation row lock taken by the caller.
     prefix = f"{organization.province_sequence}-{year}-"
@@ -454,11 +465,7 @@ def plan_start(*, actor: User, plan: AssessmentPlan, today: dt.date | None = Non
     )
     if not coverage.ok:
         raise ValidationError(coverage.message)
-    plan.status, plan.started_at = S.IN_PROGRESS, timezone.now()
-    _track(plan, actor)
-    plan.save()
-    _event(actor, plan, EventType.PLAN_STARTED)
-    return plan
+    return _advance(actor, plan, S.IN_PROGRESS, EventType.PLAN_STARTED, started_at=timezone.now())
 
 
 @transaction.atomic
@@ -466,11 +473,7 @@ def plan_begin_scoring(*, actor: User, plan: AssessmentPlan) -> AssessmentPlan:
     plan = _locked(plan)
     require(can_manage_plans(actor, plan.organization), _("您没有管理本机构评价计划的权限"))
     _require_status(plan, S.IN_PROGRESS, doing=_("开始评分"))
-    plan.status, plan.scoring_at = S.SCORING, timezone.now()
-    _track(plan, actor)
-    plan.save()
-    _event(actor, plan, EventType.PLAN_SCORING_STARTED)
-    return plan
+    return _advance(actor, plan, S.SCORING, EventType.PLAN_SCORING_STARTED, scoring_at=timezone.now())
 
 
 def approval_checks(plan: AssessmentPlan, reviewer: User | None = None) -> list[Check]:
@@ -551,11 +554,7 @@ def plan_close(*, actor: User, plan: AssessmentPlan, today: dt.date | None = Non
     require(can_manage_plans(actor, plan.organization), _("您没有管理本机构评价计划的权限"))
     _require_status(plan, S.PUBLICITY, doing=_("结束"))
     _raise_unmet(close_checks(plan, today or timezone.localdate()), _("评价计划暂不能结束："))
-    plan.status, plan.closed_at = S.CLOSED, timezone.now()
-    _track(plan, actor)
-    plan.save()
-    _event(actor, plan, EventType.PLAN_CLOSED)
-    return plan
+    return _advance(actor, plan, S.CLOSED, EventType.PLAN_CLOSED, closed_at=timezone.now())
 
 
 @transaction.atomic
