@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import pytest
 from django.core.cache import cache
 from django.test import Client
+from django.utils import translation
 
 from accounts.roles import BureauRole, Role
 from audit.models import AuditEvent
@@ -21,7 +22,10 @@ from tests import factories
 def _fast_and_clean(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()
+    # A request in English leaves English active in the thread; every test starts in Chinese.
+    translation.activate(settings.LANGUAGE_CODE)
     yield
+    translation.deactivate()
     cache.clear()
 
 

@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 from certify.services.certificates import certificate_revoke
 from certify.services.issuing import verify_url
@@ -53,6 +54,9 @@ def phone():
         finally:
             context.close()
             browser.close()
+            # Database work done while Playwright runs is held in that context's connection;
+            # close it here, or the test database cannot be dropped at the end of the run.
+            connections.close_all()
 
 
 def _check_page(page, *, banner: str) -> None:
