@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.permissions import require
+from accounts.permissions import is_bureau_reader, organizations_visible_to, require
 from accounts.selectors import organization_get_for_user
 from certify import selectors
 from certify.eligibility import Condition, ruleset_to_data
@@ -170,8 +170,17 @@ def standard_detail(request, version_id: int, org_id: int | None = None):
             "level_add_form": LevelAddForm(),
             "reason_form": ReasonForm(),
             "can_adopt": False,
+            "back_org": _back_org(request.user, org),
         },
     )
+
+
+def _back_org(user, org):
+    """Where an enterprise user reading a bureau template goes back to: their own standards list."""
+    if org is not None or is_bureau_reader(user):
+        return None
+    visible = list(organizations_visible_to(user)[:2])
+    return visible[0] if len(visible) == 1 else None
 
 
 @require_http_methods(["GET", "POST"])

@@ -486,3 +486,14 @@ def test_bureau_standard_pages(world, as_user, published, audit_probe, catalogue
     assert_one_event(probe, event_type="standard.published", actor=world.bureau_admin)
     # an organisation's version is not reachable through the template URLs
     assert_status(as_user(world.bureau_admin), "get", reverse("certify:template_detail", args=[published.pk]), 404)
+
+
+def test_an_enterprise_user_reading_a_template_is_led_back_to_their_own_standards(world, as_user, catalogue):
+    template = _published_template(world)
+    detail = reverse("certify:template_detail", args=[template.pk])
+    text = assert_status(as_user(world.a_viewer), "get", detail, 200).content.decode()
+    assert reverse("certify:org_standard_list", args=[world.org_a.pk]) in text
+    assert f'href="{reverse("accounts:bureau_home")}"' not in text
+    assert f'href="{reverse("certify:bureau_standard_list")}"' not in text
+    bureau_text = assert_status(as_user(world.bureau_auditor), "get", detail, 200).content.decode()
+    assert f'href="{reverse("certify:bureau_standard_list")}"' in bureau_text
