@@ -1,7 +1,17 @@
 from django.contrib import admin
+from django.contrib.auth.models import Group
 
 from accounts.models import Membership, Organization, User
 from config.admin import ReadOnlyModelAdmin
+
+# Bureau roles are auth groups: renaming or deleting one in the admin would take a role from
+# every holder with no audit event. They change only through accounts.services.
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(ReadOnlyModelAdmin):
+    list_display = ("name",)
 
 
 @admin.register(User)
@@ -22,3 +32,4 @@ class OrganizationAdmin(ReadOnlyModelAdmin):
 class MembershipAdmin(ReadOnlyModelAdmin):
     list_display = ("user", "organization", "role")
     list_filter = ("role",)
+    list_select_related = ("user", "organization")

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
 from accounts.roles import Role
+from accounts.services import ORGANIZATION_EDITABLE_FIELDS
 
 
 class LoginForm(AuthenticationForm):
@@ -38,19 +39,7 @@ class RoleChangeForm(forms.Form):
 class OrganizationForm(forms.ModelForm):
     class Meta:
         model = Organization
-        fields = [
-            "name",
-            "credit_code",
-            "kind",
-            "number_type",
-            "region_code",
-            "region_name",
-            "ministry_code",
-            "province_sequence",
-            "contact_name",
-            "contact_phone",
-            "address",
-        ]
+        fields = list(ORGANIZATION_EDITABLE_FIELDS)
 
     def clean_credit_code(self):
         return self.cleaned_data["credit_code"].strip().upper()

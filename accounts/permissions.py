@@ -13,10 +13,20 @@ BUREAU_READERS = frozenset({BureauRole.BUREAU_ADMIN, BureauRole.BUREAU_AUDITOR})
 SYSTEM_USERNAME = "system"
 
 
-def is_system_user(user) -> bool:
-    """The named inactive users that act for commands and tasks (``system``, ``system:<name>``)."""
-    username = getattr(user, "username", "") or ""
+def is_reserved_username(username: str) -> bool:
+    """``system`` and ``system:<name>`` belong to the system actors; no person may take them."""
     return username == SYSTEM_USERNAME or username.startswith(f"{SYSTEM_USERNAME}:")
+
+
+def is_system_user(user) -> bool:
+    """The named inactive users that act for commands and tasks (``system``, ``system:<name>``).
+
+    The name alone is not enough: an account someone can sign in to (active, or with a password)
+    is never a system actor, so it cannot borrow the system's rights or its label in the trail.
+    """
+    if not is_reserved_username(getattr(user, "username", "") or ""):
+        return False
+    return not user.is_active and not user.has_usable_password()
 
 
 def bureau_roles(user) -> frozenset[str]:
@@ -83,7 +93,7 @@ def can_view_personal_data(user, organization: Organization) -> bool:
 
 def can_manage_members(user, organization: Organization) -> bool:
     """The organisation's admins; the bureau admin too, so an organisation never locks itself out."""
-    return has_org_perm(user, OrgPerm.MANAGE_MEMBERS, organization) or is_bureau(user, BureauRole.BUREAU_ADMIN)
+    return is_bureau(user, BureauRole.BUREAU_ADMIN) or has_org_perm(user, OrgPerm.MANAGE_MEMBERS, organization)
 
 
 def can_manage_organizations(user) -> bool:

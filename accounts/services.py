@@ -17,6 +17,7 @@ from accounts.permissions import (
     can_manage_organizations,
     forget_cached_permissions,
     is_bureau,
+    is_reserved_username,
     is_system_user,
     require,
 )
@@ -25,15 +26,16 @@ from audit.chain import diff
 from audit.events import EventType
 from audit.services import audit_append
 
+# Also the fields of the bureau's organisation form, in the order it shows them.
 ORGANIZATION_EDITABLE_FIELDS = (
     "name",
     "credit_code",
     "kind",
+    "number_type",
     "region_code",
     "region_name",
     "ministry_code",
     "province_sequence",
-    "number_type",
     "contact_name",
     "contact_phone",
     "address",
@@ -48,6 +50,9 @@ def system_actor(name: str = "") -> User:
         user = User(username=username, full_name=f"系统任务 {name}" if name else "系统", is_active=False)
         user.set_unusable_password()
         user.save()
+    elif not is_system_user(user):
+        # an account someone can sign in to must never act, or be recorded, as the system
+        raise RuntimeError(f"{username!r} exists but is not a system actor (active or with a password)")
     return user
 
 
@@ -198,6 +203,8 @@ def _withdraw_role(user: User, organization: Organization) -> None:
 
 
 def _new_user(*, username: str, full_name: str, phone: str, password: str, must_change_password: bool) -> User:
+    if is_reserved_username(username):
+        raise ValidationError({"username": _("该账号名为系统保留，请换一个")})
     if not password:
         raise ValidationError({"password": _("新账号须设置初始密码")})
     user = User(username=username, full_name=(full_name or "").strip(), phone=(phone or "").strip())
@@ -253,6 +260,12 @@ def _require_member_admin(actor: User, organization: Organization) -> None:
     require(can_manage_members(actor, organization), _("只有机构管理员可以管理成员"))
 
 
+def _lock_members(organization: Organization) -> None:
+    """Serialise membership changes of one organisation (the organisation row's lock), so two
+    concurrent removals cannot both pass the last-admin check."""
+    Organization.objects.select_for_update(of=("self",)).filter(pk=organization.pk).first()
+
+
 @transaction.atomic
 def membership_add(
     *,
@@ -266,7 +279,7 @@ def membership_add(
     must_change_password: bool = True,
 ) -> Membership:
     _require_member_admin(actor, organization)
-    Organization.objects.select_for_update(of=("self",)).filter(pk=organization.pk).first()
+    _lock_members(organization)
     user, created = _user_for_membership(
         username=username,
         full_name=full_name,
@@ -299,7 +312,7 @@ def membership_change_role(*, actor: User, membership: Membership, role: str) ->
     _require_member_admin(actor, organization)
     if role not in Role.values:
         raise ValidationError({"role": _("未知的角色")})
-    Organization.objects.select_for_update(of=("self",)).filter(pk=organization.pk).first()
+    _lock_members(organization)
     membership = Membership.objects.select_related("user").get(pk=membership.pk)
     if membership.role == role:
         raise ValidationError({"role": _("角色没有变化")})
@@ -325,7 +338,7 @@ def membership_change_role(*, actor: User, membership: Membership, role: str) ->
 def membership_remove(*, actor: User, membership: Membership) -> None:
     organization = membership.organization
     _require_member_admin(actor, organization)
-    Organization.objects.select_for_update(of=("self",)).filter(pk=organization.pk).first()
+    _lock_members(organization)
     membership = Membership.objects.select_related("user").get(pk=membership.pk)
     _refuse_losing_last_admin(membership)
     user, role, target = membership.user, membership.role, ("accounts.membership", membership.pk, str(membership))

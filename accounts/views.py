@@ -71,12 +71,8 @@ def password_change(request):
 @require_GET
 @login_required
 def home(request):
-    memberships = list(selectors.memberships_for_user(request.user))
-    return render(
-        request,
-        "accounts/home.html",
-        {"memberships": memberships, "is_bureau_reader": is_bureau_reader(request.user)},
-    )
+    # The bureau's entry comes from the ``navigation`` context processor (nav_bureau_roles).
+    return render(request, "accounts/home.html", {"memberships": selectors.memberships_for_user(request.user)})
 
 
 @require_GET
@@ -211,7 +207,8 @@ def bureau_org_create(request):
 def bureau_org_edit(request, org_id: int):
     require(can_manage_organizations(request.user), _("只有人社局管理员可以修改评价机构信息"))
     org = selectors.organization_get_for_user(request.user, org_id)
-    form = OrganizationForm(request.POST or None, instance=Organization.objects.get(pk=org.pk))
+    # The form only parses (its _post_clean is a no-op), so it never writes into ``org``.
+    form = OrganizationForm(request.POST or None, instance=org)
     status_form = OrganizationStatusForm(initial={"status": org.status})
     if request.method == "POST" and form.is_valid():
         try:

@@ -16,12 +16,14 @@ class OccupationAdmin(ReadOnlyModelAdmin):
 class WorkTypeAdmin(ReadOnlyModelAdmin):
     list_display = ("name", "occupation")
     search_fields = ("name",)
+    list_select_related = ("occupation",)
 
 
 @admin.register(models.Filing)
 class FilingAdmin(ReadOnlyModelAdmin):
     list_display = ("number", "organization", "valid_from", "valid_until", "status")
     list_filter = ("status",)
+    list_select_related = ("organization",)
 
 
 @admin.register(models.StandardVersion)
@@ -33,3 +35,4 @@ class StandardVersionAdmin(ReadOnlyModelAdmin):
 @admin.register(models.StandardLevel)
 class StandardLevelAdmin(ReadOnlyModelAdmin):
     list_display = ("version", "level")
+    list_select_related = ("version",)
