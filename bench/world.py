@@ -199,21 +199,11 @@ class World:
         ≥2 invigilators and ≥1 per 15 candidates.
         """
         from certify import pii
-        from certify.models import Enrolment
+        from certify.demo import plan_walk
+        from certify.models import AssessmentPlan, Enrolment
         from certify.services import calendar
-        from certify.services.enrolments import enrolment_set_photo
         from certify.services.imports import roster_import, scores_import
-        from certify.services.plans import (
-            assessor_add,
-            plan_approve_results,
-            plan_begin_scoring,
-            plan_close,
-            plan_create,
-            plan_file,
-            plan_start,
-            plan_start_publicity,
-            recusal_declare,
-        )
+        from certify.services.plans import assessor_add, plan_create, recusal_declare
 
         practical = max(3, math.ceil(candidates / 5))
         practical += 1 - practical % 2
@@ -242,32 +232,35 @@ class World:
         ]
         for member in panel:
             recusal_declare(actor=member.user, assessor=member, relations=[])
-        plan_file(actor=operator, plan=plan, today=plan.exam_date - dt.timedelta(days=21))
-        plan_start(actor=operator, plan=plan, today=plan.exam_date)
-        plan = plan_begin_scoring(actor=operator, plan=plan)
-        enrolments = list(Enrolment.objects.filter(plan=plan).select_related("person").order_by("pk"))
 
-        def sheet(component: str, mark) -> bytes:
-            lines = ["报名编号,姓名,证件号码,考核项目,成绩"]
-            for i, e in enumerate(enrolments, start=1):
-                number = pii.decrypt(e.person.id_number_token)
-                lines.append(f"{e.pk},{e.person.name},{number},{component},{mark(i)}")
-            return ("\n".join(lines) + "\n").encode("utf-8")
+        def score(plan) -> None:
+            enrolments = list(Enrolment.objects.filter(plan=plan).select_related("person").order_by("pk"))
 
-        def practical_mark(i: int) -> Decimal:
-            return Decimal("50") if fail_every and i % fail_every == 0 else Decimal(70 + i % 25)
+            def sheet(component: str, mark) -> bytes:
+                lines = ["报名编号,姓名,证件号码,考核项目,成绩"]
+                for i, e in enumerate(enrolments, start=1):
+                    number = pii.decrypt(e.person.id_number_token)
+                    lines.append(f"{e.pk},{e.person.name},{number},{component},{mark(i)}")
+                return ("\n".join(lines) + "\n").encode("utf-8")
 
-        for user in setup.practical[:practical]:
-            scores_import(actor=user, plan=plan, file=sheet("操作技能", practical_mark), filename="practical.csv")
-        scores_import(
-            actor=setup.theory[0], plan=plan, file=sheet("理论知识", lambda i: 75 + i % 20), filename="theory.csv"
+            def practical_mark(i: int) -> Decimal:
+                return Decimal("50") if fail_every and i % fail_every == 0 else Decimal(70 + i % 25)
+
+            for user in setup.practical[:practical]:
+                scores_import(actor=user, plan=plan, file=sheet("操作技能", practical_mark), filename="practical.csv")
+            scores_import(
+                actor=setup.theory[0], plan=plan, file=sheet("理论知识", lambda i: 75 + i % 20), filename="theory.csv"
+            )
+
+        return plan_walk(
+            plan,
+            operator=operator,
+            reviewer=setup.reviewer,
+            until=AssessmentPlan.Status.CLOSED,
+            score=score,
+            filed_on=plan.exam_date - dt.timedelta(days=21),
+            photo=PHOTO.read_bytes(),
         )
-        plan_approve_results(actor=setup.reviewer, plan=plan)
-        plan = plan_start_publicity(actor=operator, plan=plan, today=plan.exam_date)
-        photo = PHOTO.read_bytes()
-        for enrolment in enrolments:
-            enrolment_set_photo(actor=operator, enrolment=enrolment, data=photo)
-        return plan_close(actor=operator, plan=plan, today=plan.publicity_end + dt.timedelta(days=1))
 
 
 def world(ctx) -> World:

@@ -132,7 +132,7 @@ def _demo_id(index: int) -> str:
     return body + id_number_check_char(body)
 
 
-def _plan(*, operator, org, version, level, exam_date, title, names, today, photos=False, direct=None):
+def _plan(*, operator, org, version, level, exam_date, title, names, photos=False, direct=None):
     from pathlib import Path
 
     from certify.models import AssessmentPlan
@@ -209,18 +209,64 @@ def _score_all(plan, marks: dict[str, tuple]) -> None:
         score_submit(actor=marker, enrolment=enrolment, component="theory", value=theory)
 
 
-def seed_plans(*, today: dt.date) -> None:
-    """Plans in every state; the closed one has passing candidates with photos, ready for certificates."""
-    from certify.services import calendar
+def plan_walk(
+    plan,
+    *,
+    operator: User,
+    until: str,
+    reviewer: User | None = None,
+    score=None,
+    filed_on: dt.date | None = None,
+    publicity_on: dt.date | None = None,
+    photo: bytes | None = None,
+):
+    """Take a draft plan whose panel has declared along its lifecycle, through the services, as far
+    as ``until`` (filed, in_progress, scoring, publicity or closed) and return it.
+
+    Filed on ``filed_on`` (default: two weeks before the exam), started on the exam date;
+    ``score(plan)`` enters the marks once scoring begins; ``reviewer`` approves the results;
+    publicity starts on ``publicity_on`` (default: the exam date); with ``photo`` every candidate
+    gets that photo; the plan closes the day after its publicity ends. Used by the demo and bench/.
+    """
+    from certify.models import AssessmentPlan
+    from certify.services.enrolments import enrolment_set_photo
     from certify.services.plans import (
         plan_approve_results,
         plan_begin_scoring,
-        plan_cancel,
         plan_close,
         plan_file,
         plan_start,
         plan_start_publicity,
     )
+
+    S = AssessmentPlan.Status
+    steps = [S.FILED, S.IN_PROGRESS, S.SCORING, S.PUBLICITY, S.CLOSED]
+    if until not in steps:
+        raise ValueError(f"plan_walk cannot stop at {until!r}")
+    wanted = steps[: steps.index(until) + 1]
+    plan = plan_file(actor=operator, plan=plan, today=filed_on or plan.exam_date - dt.timedelta(days=14))
+    if S.IN_PROGRESS in wanted:
+        plan = plan_start(actor=operator, plan=plan, today=plan.exam_date)
+    if S.SCORING in wanted:
+        plan = plan_begin_scoring(actor=operator, plan=plan)
+        if score is not None:
+            score(plan)
+    if S.PUBLICITY in wanted:
+        plan_approve_results(actor=reviewer, plan=plan)
+        plan = plan_start_publicity(actor=operator, plan=plan, today=publicity_on or plan.exam_date)
+        if photo is not None:
+            for enrolment in plan.enrolments.all():
+                enrolment_set_photo(actor=operator, enrolment=enrolment, data=photo)
+    if S.CLOSED in wanted:
+        plan = plan_close(actor=operator, plan=plan, today=plan.publicity_end + dt.timedelta(days=1))
+    return plan
+
+
+def seed_plans(*, today: dt.date) -> None:
+    """Plans in every state; the closed one has passing candidates with photos, ready for certificates."""
+    from certify.models import AssessmentPlan
+    from certify.services import calendar
+    from certify.services.plans import plan_cancel
 
     hk = Organization.objects.get(credit_code=HK_CREDIT)
     operator = User.objects.get(username="hk_operator")
@@ -229,11 +275,14 @@ def seed_plans(*, today: dt.date) -> None:
     names = list(enumerate(DEMO_NAMES))
     ahead = calendar.add_working_days(today, 12)
 
+    S = AssessmentPlan.Status
+
     def past(days: int) -> dt.date:
         return today - dt.timedelta(days=days)
 
-    def file_before(plan) -> None:
-        plan_file(actor=operator, plan=plan, today=plan.exam_date - dt.timedelta(days=14))
+    def walk(plan, until: str, marks: dict | None = None, **kwargs) -> None:
+        score = (lambda p: _score_all(p, marks)) if marks else None
+        plan_walk(plan, operator=operator, reviewer=reviewer, until=until, score=score, **kwargs)
 
     # closed: exam five weeks ago, publicity over — certificates can be issued
     plan, new = _plan(
@@ -244,22 +293,11 @@ def seed_plans(*, today: dt.date) -> None:
         exam_date=past(35),
         title="2026 年第三批车工四级（中级工）评价",
         names=names[0:6],
-        today=today,
         photos=True,
     )
     if new:
-        file_before(plan)
-        plan_start(actor=operator, plan=plan, today=plan.exam_date)
-        plan_begin_scoring(actor=operator, plan=plan)
-        _score_all(
-            plan,
-            {n: (Decimal(78 + i * 2), Decimal(80 + i)) for i, (_x, n) in enumerate(names[0:5])}
-            | {names[5][1]: (Decimal("55"), Decimal("72"))},
-        )
-        plan_approve_results(actor=reviewer, plan=plan)
-        start = past(20)
-        plan = plan_start_publicity(actor=operator, plan=plan, today=start)
-        plan_close(actor=operator, plan=plan, today=plan.publicity_end + dt.timedelta(days=1))
+        marks = {n: (Decimal(78 + i * 2), Decimal(80 + i)) for i, (_x, n) in enumerate(names[0:5])}
+        walk(plan, S.CLOSED, marks | {names[5][1]: (Decimal("55"), Decimal("72"))}, publicity_on=past(20))
     # publicity: approved and published today
     plan, new = _plan(
         operator=operator,
@@ -269,16 +307,11 @@ def seed_plans(*, today: dt.date) -> None:
         exam_date=past(12),
         title="2026 年第四批车工三级（高级工）评价",
         names=names[6:10],
-        today=today,
         photos=True,
     )
     if new:
-        file_before(plan)
-        plan_start(actor=operator, plan=plan, today=plan.exam_date)
-        plan_begin_scoring(actor=operator, plan=plan)
-        _score_all(plan, {n: (Decimal(70 + i * 5), Decimal(75 + i * 3)) for i, (_x, n) in enumerate(names[6:10])})
-        plan_approve_results(actor=reviewer, plan=plan)
-        plan_start_publicity(actor=operator, plan=plan, today=today)
+        marks = {n: (Decimal(70 + i * 5), Decimal(75 + i * 3)) for i, (_x, n) in enumerate(names[6:10])}
+        walk(plan, S.PUBLICITY, marks, publicity_on=today)
     # scoring: exam last week, scores partly entered
     plan, new = _plan(
         operator=operator,
@@ -288,13 +321,9 @@ def seed_plans(*, today: dt.date) -> None:
         exam_date=past(6),
         title="2026 年第五批车工四级（中级工）评价",
         names=names[10:14],
-        today=today,
     )
     if new:
-        file_before(plan)
-        plan_start(actor=operator, plan=plan, today=plan.exam_date)
-        plan_begin_scoring(actor=operator, plan=plan)
-        _score_all(plan, {names[10][1]: (Decimal("88"), Decimal("86.5"))})
+        walk(plan, S.SCORING, {names[10][1]: (Decimal("88"), Decimal("86.5"))})
     # in progress: exam today
     plan, new = _plan(
         operator=operator,
@@ -304,11 +333,9 @@ def seed_plans(*, today: dt.date) -> None:
         exam_date=today,
         title="2026 年第六批车工五级（初级工）评价",
         names=names[14:17],
-        today=today,
     )
     if new:
-        file_before(plan)
-        plan_start(actor=operator, plan=plan, today=today)
+        walk(plan, S.IN_PROGRESS)
     # filed: exam in a couple of weeks
     plan, new = _plan(
         operator=operator,
@@ -318,10 +345,9 @@ def seed_plans(*, today: dt.date) -> None:
         exam_date=ahead,
         title="2026 年第七批车工四级（中级工）评价",
         names=names[17:20],
-        today=today,
     )
     if new:
-        plan_file(actor=operator, plan=plan, today=today)
+        walk(plan, S.FILED, filed_on=today)
     # draft with a 定级 application left waiting for the second person's approval
     _plan(
         operator=operator,
@@ -331,7 +357,6 @@ def seed_plans(*, today: dt.date) -> None:
         exam_date=calendar.add_working_days(today, 20),
         title="2027 年第一批车工四级（中级工）评价",
         names=[(20, "张文斌"), (21, "李思琪")],
-        today=today,
         direct=True,
     )
     # cancelled
@@ -343,7 +368,6 @@ def seed_plans(*, today: dt.date) -> None:
         exam_date=ahead,
         title="2026 年第八批车工五级（初级工）评价（已取消）",
         names=[(22, "赵明")],
-        today=today,
     )
     if new:
         plan_cancel(actor=operator, plan=plan, reason="生产任务调整，考核推迟到明年")

@@ -83,7 +83,6 @@ class Command(BaseCommand):
 
     def _organization(self, bureau_admin: User, spec: dict) -> Organization:
         org = Organization.objects.filter(credit_code=spec["credit_code"]).first()
-        admin_username, admin_name, _role = spec["members"][0]
         if org is None:
             org = organization_create(
                 actor=bureau_admin,
@@ -94,21 +93,12 @@ class Command(BaseCommand):
                 contact_phone=spec["contact_phone"],
                 address=spec["address"],
             )
-        if not Membership.objects.filter(organization=org, user__username=admin_username).exists():
-            membership_add(
-                actor=bureau_admin,
-                organization=org,
-                username=admin_username,
-                full_name=admin_name,
-                role=Role.ORG_ADMIN,
-                password=DEMO_PASSWORD,
-                must_change_password=False,
-            )
-        org_admin = User.objects.get(username=admin_username)
-        for username, full_name, role in spec["members"][1:]:
+        # The bureau adds the organisation's first admin (the first member listed); that admin adds the rest.
+        actor = bureau_admin
+        for username, full_name, role in spec["members"]:
             if not Membership.objects.filter(organization=org, user__username=username).exists():
                 membership_add(
-                    actor=org_admin,
+                    actor=actor,
                     organization=org,
                     username=username,
                     full_name=full_name,
@@ -116,6 +106,8 @@ class Command(BaseCommand):
                     password=DEMO_PASSWORD,
                     must_change_password=False,
                 )
+            if actor is bureau_admin:
+                actor = User.objects.get(username=username)
         return org
 
     def _print_accounts(self) -> None:
