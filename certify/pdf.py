@@ -140,6 +140,7 @@ def certificate_context_example() -> dict[str, Any]:
         "photo_path": str(example_dir / "photo.jpg"),
         "seal_path": str(example_dir / "seal.png"),
         "print_note": "",
+        "check_code": "7KQ2-M9XD-4TBN-HC3R",
         "specimen": False,
     }
 
@@ -195,6 +196,8 @@ def _template_context(context: dict[str, Any], fetcher: CertificateURLFetcher) -
             "organization_name": _fit_class(context["organization_name"], one_line=17),
         },
         "specimen": bool(context.get("specimen")),
+        "check_code": context.get("check_code") or "",
+        "view_only": bool(context.get("view_only")),
         "certificate_lookup_url": CERTIFICATE_LOOKUP_URL,
         "organization_lookup_url": ORGANIZATION_LOOKUP_URL,
     }

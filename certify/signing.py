@@ -41,6 +41,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from certify.checkcode import normalise_check_code
+
 logger = logging.getLogger(__name__)
 
 ALG = "Ed25519"
@@ -48,7 +50,9 @@ STATUS_ACTIVE = "active"
 STATUS_RETIRED = "retired"
 MANIFEST_NAME = "keys.json"
 SIGNATURE_LENGTH = 86  # 64 bytes in base64url without padding
-PAYLOAD_VERSION = 1
+# Version 2 adds the 查验码 printed on the paper; version-1 certificates (issued before it) still verify.
+PAYLOAD_VERSION = 2
+PAYLOAD_VERSIONS = (1, 2)
 EMPTY_WORK_TYPE = "--"
 
 _LOCK_NAME = ".lock"
@@ -416,10 +420,18 @@ def certificate_payload(
     level_wording: str,
     organization_name: str,
     issue_date: dt.date,
+    check_code: str = "",
 ) -> bytes:
     """The exact bytes a certificate signature covers, rebuilt from the printed certificate.
 
-    Recipe (version 1), for anyone re-implementing the check from the paper:
+    Version 2 (every certificate issued since the 查验码 was introduced) covers the 查验码 too:
+    ``check_code`` in canonical form (16 characters of Crockford base32, no hyphens, see
+    ``certify.checkcode``) and ``"v": 2``. Without the paper, nobody can rebuild those bytes, so
+    the signature in the QR link cannot be used to test guesses of the hidden ID digits.
+    Version 1 (no ``check_code`` given) is the recipe below without that field and with ``"v": 1``.
+
+    Recipe (version 1; version 2 adds ``check_code`` in step 1 and writes ``"v": 2`` in step 5),
+    for anyone re-implementing the check from the paper:
 
     1. Take each field as printed: 证书编号 ``number``, 姓名 ``holder_name``, 证件类型 ``id_type``
        (the printed wording, e.g. ``居民身份证``), 证件号码 ``id_number`` (in full), 职业名称
@@ -444,8 +456,13 @@ def certificate_payload(
         "issue_date":"2026-03-15","level_wording":"三级/高级工","number":"Y000044001234263000017",
         "occupation":"车工","organization_name":"东莞市华科精密制造有限公司","v":1,"work_type":"--"}
 
-    Raises ``ValueError`` for an empty mandatory field or a control character (nothing printable
-    could carry it), ``TypeError`` for a non-text field or an issue date that is not a plain date.
+    The same certificate with 查验码 ``7KQ2-M9XD-4TBN-HC3R`` (version 2) gives::
+
+        {"check_code":"7KQ2M9XD4TBNHC3R","holder_name":"张三丰",…,"v":2,"work_type":"--"}
+
+    Raises ``ValueError`` for an empty mandatory field, a control character (nothing printable
+    could carry it) or a malformed 查验码, ``TypeError`` for a non-text field or an issue date
+    that is not a plain date.
     """
     if isinstance(issue_date, dt.datetime) or not isinstance(issue_date, dt.date):
         raise TypeError("issue_date must be a datetime.date, not a datetime")
@@ -466,7 +483,13 @@ def certificate_payload(
             raise ValueError(f"certificate field {name} is empty")
     fields["work_type"] = _printed_text(work_type or "", name="work_type") or EMPTY_WORK_TYPE
     fields["issue_date"] = issue_date.isoformat()
-    fields["v"] = PAYLOAD_VERSION
+    fields["v"] = 1
+    if check_code:
+        code = normalise_check_code(check_code)
+        if code is None or code != check_code:
+            raise ValueError("check_code must be 16 characters of Crockford base32 in canonical form")
+        fields["check_code"] = code
+        fields["v"] = 2
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 

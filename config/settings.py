@@ -227,6 +227,12 @@ SKILLCERT_PUBLICITY_WORKING_DAYS = env_int("SKILLCERT_PUBLICITY_WORKING_DAYS", 5
 SKILLCERT_RENEWAL_WINDOW_MONTHS = env_int("SKILLCERT_RENEWAL_WINDOW_MONTHS", 3, minimum=1, maximum=24)
 SKILLCERT_RENEWAL_MIN_PLANS = env_int("SKILLCERT_RENEWAL_MIN_PLANS", 6, minimum=0)
 
+# The holder's own copy (/v/<number>/copy): every COPY_FAILURES_PER_LOCK wrong 查验码/name answers
+# lock that certificate's copy, for COPY_LOCK_SECONDS the first time, doubling up to the maximum.
+SKILLCERT_COPY_FAILURES_PER_LOCK = env_int("SKILLCERT_COPY_FAILURES_PER_LOCK", 5, minimum=1, maximum=50)
+SKILLCERT_COPY_LOCK_SECONDS = env_int("SKILLCERT_COPY_LOCK_SECONDS", 900, minimum=60)
+SKILLCERT_COPY_LOCK_MAX_SECONDS = env_int("SKILLCERT_COPY_LOCK_MAX_SECONDS", 86_400, minimum=60)
+
 # --- signing keys and personal-data encryption (certify.signing, certify.pii) ------------
 # Private keys live in files outside the database and the repository; back them up separately.
 SKILLCERT_CERT_KEYS_DIR = env_path("SKILLCERT_CERT_KEYS_DIR", VAR_DIR / "keys" / "certificate")

@@ -67,7 +67,9 @@ class Certificate(models.Model):
     correction is a new version with the same number, a re-issue (补发) a new print serial.
 
     .. pii: ``holder_name`` and the person's ID number (in ``person``) are personal data; the ID
-       number itself is never stored here, only the person's encrypted token.
+       number itself is never stored here, only the person's encrypted token. ``check_code_token``
+       is the 查验码 printed on the paper, encrypted like an ID number: it is never shown on a page,
+       in the QR, in JSON or in a log.
     """
 
     class Status(models.TextChoices):
@@ -118,6 +120,12 @@ class Certificate(models.Model):
     issue_date = models.DateField(_("发证日期"))
     signature = models.CharField(_("签名"), max_length=100)
     key_id = models.CharField(_("签名密钥"), max_length=16)
+    # Signed payload version 2 covers the 查验码; empty for version-1 certificates (issued before it).
+    check_code_token = models.TextField(_("查验码（密文）"), blank=True)
+    # A version-1 certificate re-issued with a 查验码 keeps its first signature here, so the QR on
+    # the paper it replaced still verifies (as version 1).
+    legacy_signature = models.CharField(_("原签名（第 1 版载荷）"), max_length=100, blank=True)
+    legacy_key_id = models.CharField(_("原签名密钥"), max_length=16, blank=True)
     # status
     status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.VALID)
     status_changed_at = models.DateTimeField(_("状态变更时间"), null=True, blank=True)

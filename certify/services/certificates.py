@@ -3,21 +3,24 @@ a wrong field (a new version; the old QR then reports "replaced"), the organisat
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Organization, User
-from accounts.permissions import has_org_perm, is_bureau, require
+from accounts.permissions import can_view_org, can_view_personal_data, has_org_perm, is_bureau, require
 from accounts.roles import BureauRole, OrgPerm
 from audit.chain import diff
 from audit.events import EventType
 from audit.services import audit_append
 from certify.images import ImageRejected, normalise_seal
-from certify.models import Certificate, Seal
-from certify.services.issuing import EMPTY_WORK_TYPE, sign
+from certify.models import Certificate, IssuanceBatch, Seal
+from certify.services.issuing import EMPTY_WORK_TYPE, can_issue, certificate_view_copy_pdf, sign
 
 C = Certificate.Status
 CORRECTABLE = ("holder_name", "work_type_name")
@@ -136,15 +139,24 @@ def certificate_reissue(*, actor: User, certificate: Certificate, reason: str) -
     certificate.print_serial += 1
     certificate.pdf_status, certificate.pdf_error, certificate.pdf_sha256 = Certificate.PdfStatus.PENDING, "", ""
     certificate.pdf.name = ""
+    fields = ["print_serial", "pdf_status", "pdf_error", "pdf_sha256", "pdf"]
+    data = {"number": certificate.number, "changes": {"print_serial": [old_serial, certificate.print_serial]}}
+    if not certificate.check_code_token:
+        # A version-1 certificate gets its 查验码 now: the new paper carries a version-2 signature,
+        # and the first signature is kept so the QR on the lost paper still verifies.
+        certificate.legacy_signature, certificate.legacy_key_id = certificate.signature, certificate.key_id
+        sign(certificate)
+        fields += ["check_code_token", "legacy_signature", "legacy_key_id", "signature", "key_id"]
+        data["check_code_added"] = True
     certificate._history_user = actor
     certificate._change_reason = reason
-    certificate.save(update_fields=["print_serial", "pdf_status", "pdf_error", "pdf_sha256", "pdf"])
+    certificate.save(update_fields=fields)
     audit_append(
         actor=actor,
         event_type=EventType.CERTIFICATE_REISSUED,
         target=certificate,
         organization=certificate.organization,
-        data={"number": certificate.number, "changes": {"print_serial": [old_serial, certificate.print_serial]}},
+        data=data,
         reason=reason,
     )
     _render_after_commit(certificate.pk, None)
@@ -192,6 +204,8 @@ def certificate_correct(*, actor: User, certificate: Certificate, reason: str, *
         person._change_reason = reason
         person.save(update_fields=["name"])
     new.photo.name = certificate.photo.name
+    # New paper, new 查验码; the replaced version's QR and code no longer open the holder's copy.
+    new.check_code_token, new.legacy_signature, new.legacy_key_id = "", "", ""
     sign(new)
     new._history_user = actor
     new.save()
@@ -235,3 +249,61 @@ def seal_upload(*, actor: User, organization: Organization, data: bytes) -> Seal
         data={"changes": {"image": [old, seal.image.name]}, "bytes": len(png)},
     )
     return seal
+
+
+# --- downloads ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Download:
+    """What a download hands over: a stored file or bytes rendered now, and its name."""
+
+    content: File | bytes
+    filename: str
+    view_only: bool = False
+
+
+def certificate_download(*, actor: User, certificate: Certificate) -> Download:
+    """The certificate's PDF for a signed-in reader, with one audit event.
+
+    The full PDF carries the holder's full ID number and the 查验码, so it goes only to roles with
+    the personal-data right, and is audited as a personal-data view. Everyone else who may read the
+    organisation's records gets a copy rendered now with the ID masked, no 查验码 and the mark 仅供查阅.
+    """
+    organization = certificate.organization
+    require(can_view_org(actor, organization), _("您没有查看本机构证书的权限"))
+    if certificate.pdf_status != Certificate.PdfStatus.DONE or not certificate.pdf:
+        raise ValidationError(_("证书文件尚未生成"))
+    full = can_view_personal_data(actor, organization)
+    data = {"number": certificate.number, "version": certificate.version}
+    with transaction.atomic():
+        if full:
+            event, data = EventType.PERSONAL_DATA_VIEWED, {"field": "certificate_pdf", **data}
+        else:
+            event, data = EventType.CERTIFICATE_DOWNLOADED, {**data, "view_only": True}
+        audit_append(actor=actor, event_type=event, target=certificate, organization=organization, data=data)
+    if full:
+        return Download(content=certificate.pdf.open("rb"), filename=f"{certificate.number}.pdf")
+    return Download(
+        content=certificate_view_copy_pdf(certificate),
+        filename=f"{certificate.number}-{_('仅供查阅')}.pdf",
+        view_only=True,
+    )
+
+
+def batch_download(*, actor: User, batch: IssuanceBatch) -> Download:
+    """A batch's combined print file: every holder's full ID, so a personal-data view."""
+    organization = batch.organization
+    require(
+        can_issue(actor, organization) and can_view_personal_data(actor, organization),
+        _("您没有下载本机构合并打印文件的权限"),
+    )
+    if not batch.combined_pdf:
+        raise ValidationError(_("合并打印文件尚未生成"))
+    with transaction.atomic():
+        audit_append(
+            actor=actor,
+            event_type=EventType.PERSONAL_DATA_VIEWED,
+            target=batch,
+            organization=organization,
+            data={"field": "combined_pdf", "plan": batch.plan.number},
+        )
+    return Download(content=batch.combined_pdf.open("rb"), filename=f"{batch.plan.number}-certificates.pdf")

@@ -27,16 +27,19 @@ from django.utils.translation import gettext as _
 from accounts.models import Organization, User
 from accounts.permissions import has_org_perm, require
 from accounts.roles import OrgPerm
+from accounts.validators import mask_id_number
 from audit.events import EventType
 from audit.services import audit_append
 from certify import numbering, pii
+from certify.checkcode import format_check_code, new_check_code
 from certify.models import AssessmentPlan, Certificate, Enrolment, IssuanceBatch, NumberCounter, Person, Result
 from certify.pdf import missing_glyphs, render_certificate_pdf, render_certificates_pdf
 from certify.services.filings import filing_coverage
-from certify.signing import certificate_keyring, certificate_payload
+from certify.signing import PAYLOAD_VERSION, certificate_keyring, certificate_payload
 
 logger = logging.getLogger(__name__)
 EMPTY_WORK_TYPE = "--"
+CHECK_CODE_PURPOSE = "check_code"
 
 
 # --- numbers ----------------------------------------------------------------------------------
@@ -98,8 +101,17 @@ def id_number_of(person: Person) -> str:
     return pii.decrypt(person.id_number_token)
 
 
-def payload_of(certificate: Certificate) -> bytes:
-    """The canonical bytes of the printed fields that never change after issue."""
+def check_code_of(certificate: Certificate) -> str:
+    """The 查验码 in canonical form ("" for a version-1 certificate). Personal to the paper: never
+    shown on a page, in JSON or in a log."""
+    if not certificate.check_code_token:
+        return ""
+    return pii.decrypt(certificate.check_code_token, purpose=CHECK_CODE_PURPOSE)
+
+
+def payload_of(certificate: Certificate, *, version: int = PAYLOAD_VERSION) -> bytes:
+    """The canonical bytes of the printed fields that never change after issue: with the 查验码
+    (version 2) when the certificate has one, or the version-1 bytes of its legacy signature."""
     return certificate_payload(
         number=certificate.number,
         holder_name=certificate.holder_name,
@@ -110,10 +122,14 @@ def payload_of(certificate: Certificate) -> bytes:
         level_wording=certificate.level_wording,
         organization_name=certificate.organization_name,
         issue_date=certificate.issue_date,
+        check_code=check_code_of(certificate) if version >= 2 else "",
     )
 
 
 def sign(certificate: Certificate) -> None:
+    """Sign the version-2 payload, giving the certificate a fresh 查验码 first if it has none."""
+    if not certificate.check_code_token:
+        certificate.check_code_token = pii.encrypt(new_check_code(), purpose=CHECK_CODE_PURPOSE)
     ring = certificate_keyring()
     ring.ensure_active()
     certificate.key_id, certificate.signature = ring.sign(payload_of(certificate))
@@ -387,16 +403,22 @@ def _media_path(name: str) -> str | None:
         return None
 
 
-def pdf_context(certificate: Certificate) -> dict:
+def pdf_context(certificate: Certificate, *, view_only: bool = False) -> dict:
+    """What the certificate template prints. ``view_only``: the copy for roles without the
+    personal-data right — the ID number masked, no 查验码, marked 仅供查阅."""
     seal = getattr(certificate.organization, "seal", None)
     note = ""
     if certificate.print_serial > 1:
         note = _("补发（第 %(n)d 次打印）") % {"n": certificate.print_serial}
+    id_number = id_number_of(certificate.person)
+    code = "" if view_only else check_code_of(certificate)
     return {
         "number": certificate.number,
         "holder_name": certificate.holder_name,
         "id_type_label": certificate.id_type_label,
-        "id_number": id_number_of(certificate.person),
+        "id_number": mask_id_number(id_number) if view_only else id_number,
+        "check_code": format_check_code(code) if code else "",
+        "view_only": view_only,
         "occupation_name": certificate.occupation_name,
         "occupation_code": certificate.occupation_code,
         "work_type": "" if certificate.work_type_name == EMPTY_WORK_TYPE else certificate.work_type_name,
@@ -447,6 +469,11 @@ def certificate_render(*, certificate_id: int) -> bool:
     if not recorded:
         default_storage.delete(temp_name)
     return recorded
+
+
+def certificate_view_copy_pdf(certificate: Certificate) -> bytes:
+    """The 仅供查阅 copy (ID masked, no 查验码), rendered on demand and never stored."""
+    return render_certificate_pdf(pdf_context(certificate, view_only=True))
 
 
 def _final_name(certificate: Certificate) -> str:

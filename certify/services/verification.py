@@ -19,11 +19,15 @@ Only the worker's own copy writes anything: one audit event per attempt.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import hmac
 import logging
+import time
 import unicodedata
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
@@ -34,11 +38,12 @@ from accounts.validators import mask_id_number, mask_name
 from audit.events import EventType
 from audit.services import audit_append
 from certify import numbering
+from certify.checkcode import normalise_check_code
 from certify.models import Certificate, Filing
 from certify.pdf import CERTIFICATE_LOOKUP_URL, ORGANIZATION_LOOKUP_URL
 from certify.services.filings import filing_coverage
-from certify.services.issuing import EMPTY_WORK_TYPE, id_number_of, payload_of
-from certify.signing import ALG, PAYLOAD_VERSION, certificate_keyring
+from certify.services.issuing import EMPTY_WORK_TYPE, check_code_of, id_number_of, payload_of
+from certify.signing import ALG, PAYLOAD_VERSION, PAYLOAD_VERSIONS, certificate_keyring
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +54,6 @@ REPLACED = "replaced"
 NOT_FOUND = "not_found"
 
 KEYS_PATH = "/.well-known/skillcert-keys.json"
-ID_TAIL_LENGTH = 6
 # Anything longer cannot be a number, a signature, a key id or a name: refused before any work.
 _MAX_INPUT = 120
 _CORRECTABLE_LABELS = {"holder_name": gettext_noop("姓名"), "work_type_name": gettext_noop("工种/职业方向")}
@@ -83,6 +87,7 @@ class Verification:
     matched: Certificate | None = None
     filing_number: str = ""
     facts: dict = field(default_factory=dict)
+    legacy: bool = False  # matched the version-1 signature of a paper since re-issued with a 查验码
 
     @property
     def found(self) -> bool:
@@ -139,14 +144,20 @@ def verification_by_signature(*, number: str, signature: str, key_id: str) -> Ve
     if number is None or not _plausible(signature) or not _plausible(key_id):
         return not_found()
     versions = _versions(number)
-    # The stored signature picks the version; the cryptographic check below is what proves integrity.
-    matched = next(
-        (v for v in versions if _same(v.signature, signature) and _same(v.key_id, key_id)),
-        None,
-    )
-    if matched is None or not _signature_holds(matched, signature=signature, key_id=key_id):
+    # The stored signature picks the version (and, for a version-1 certificate re-issued with a
+    # 查验码, the first paper's legacy signature); the cryptographic check below proves integrity.
+    matched, payload_version = None, PAYLOAD_VERSION
+    for candidate in versions:
+        if _same(candidate.signature, signature) and _same(candidate.key_id, key_id):
+            matched = candidate
+            break
+        legacy = candidate.legacy_signature
+        if legacy and _same(legacy, signature) and _same(candidate.legacy_key_id, key_id):
+            matched, payload_version = candidate, 1
+            break
+    if matched is None or not _signature_holds(matched, signature=signature, key_id=key_id, version=payload_version):
         return not_found()
-    return _verified(matched, versions, via_name=False)
+    return _verified(matched, versions, via_name=False, legacy=payload_version == 1)
 
 
 def verification_by_name(*, number: str, name: str) -> Verification:
@@ -184,31 +195,111 @@ def pdf_available(certificate: Certificate) -> bool:
     )
 
 
-def normalise_id_tail(text: str) -> str | None:
-    """The last six characters of an ID number as typed (x or X, full-width digits), or None."""
-    tail = numbering.normalise_number(text or "")
-    if len(tail) != ID_TAIL_LENGTH or not tail.isascii() or not tail.isalnum():
-        return None
-    return tail
+def copy_supported(certificate: Certificate) -> bool:
+    """The holder's self-service copy needs the 查验码 printed on a version-2 certificate."""
+    return bool(certificate.check_code_token)
 
 
-def certificate_worker_copy(*, certificate: Certificate, id_tail: str) -> bool:
-    """Does ``id_tail`` (already normalised) end the holder's ID number? Every attempt is audited
-    with the outcome only, never the characters typed. Nobody is signed in, so the named system
-    actor "public" stands in; the audit log records the client's IP from the request context."""
+def certificate_worker_copy(*, certificate: Certificate, check_code: str, name: str) -> CopyAnswer:
+    """Do the 查验码 and the full name typed match the paper? Every attempt is audited with its
+    outcome only (never what was typed). Failures are counted per certificate in the shared
+    cache; after each run of failures the certificate's copy is locked, each time for longer, so
+    the 80-bit code cannot be walked. Nobody is signed in, so the named system actor "public"
+    stands in; the audit log records the client's IP from the request context."""
     from accounts.services import system_actor
 
-    expected = id_number_of(certificate.person)[-ID_TAIL_LENGTH:].upper()
-    ok = len(expected) == ID_TAIL_LENGTH and _same(expected, id_tail.upper())
+    locked_for = copy_lock_remaining(certificate.number)
+    if locked_for:
+        ok, outcome = False, "locked"
+    else:
+        code = normalise_check_code(check_code)
+        expected_code = check_code_of(certificate)
+        typed_name = unicodedata.normalize("NFC", name or "").strip()
+        same_code = bool(code and expected_code) and _same(code, expected_code)
+        same_name = _same(unicodedata.normalize("NFC", certificate.holder_name).strip(), typed_name)
+        ok = same_code and same_name
+        outcome = "ok" if ok else "mismatch"
+        locked_for = 0 if ok else copy_failure(certificate.number)
     with transaction.atomic():
         audit_append(
             actor=system_actor("public"),
             event_type=EventType.CERTIFICATE_WORKER_COPY,
             target=certificate,
             organization=certificate.organization,
-            data={"ok": ok},
+            data={"ok": ok, "outcome": outcome},
         )
-    return ok
+    return CopyAnswer(ok=ok, locked_seconds=locked_for)
+
+
+@dataclass(frozen=True)
+class CopyAnswer:
+    ok: bool
+    locked_seconds: int = 0  # > 0: this certificate's copy is locked for that long
+
+
+def _copy_key(number: str, what: str) -> str:
+    return f"copy-lock:{what}:{hashlib.sha256(number.encode()).hexdigest()[:32]}"
+
+
+def copy_lock_remaining(number: str) -> int:
+    """Seconds this certificate's copy stays locked after too many wrong answers (0: open)."""
+    until = cache.get(_copy_key(number, "until"))
+    return max(0, int(until - time.time())) if until else 0
+
+
+def copy_failure(number: str) -> int:
+    """Count one wrong answer; returns the lock now in force in seconds (0 if none).
+
+    Every ``COPY_FAILURES_PER_LOCK`` failures lock the copy, the first time for
+    ``COPY_LOCK_SECONDS``, then twice as long each time, up to ``COPY_LOCK_MAX_SECONDS``; the
+    count is forgotten after a day without failures.
+    """
+    conf = copy_limits()
+    key = _copy_key(number, "failures")
+    cache.add(key, 0, timeout=conf.memory_seconds)
+    try:
+        failures = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=conf.memory_seconds)
+        failures = 1
+    cache.touch(key, conf.memory_seconds)
+    if failures % conf.failures_per_lock:
+        return 0
+    rounds = failures // conf.failures_per_lock
+    seconds = min(conf.lock_seconds * 2 ** (rounds - 1), conf.lock_max_seconds)
+    cache.set(_copy_key(number, "until"), time.time() + seconds, timeout=seconds + 5)
+    return seconds
+
+
+@dataclass(frozen=True)
+class CopyLimits:
+    failures_per_lock: int
+    lock_seconds: int
+    lock_max_seconds: int
+    memory_seconds: int
+
+
+def copy_limits() -> CopyLimits:
+    return CopyLimits(
+        failures_per_lock=settings.SKILLCERT_COPY_FAILURES_PER_LOCK,
+        lock_seconds=settings.SKILLCERT_COPY_LOCK_SECONDS,
+        lock_max_seconds=settings.SKILLCERT_COPY_LOCK_MAX_SECONDS,
+        memory_seconds=max(86_400, settings.SKILLCERT_COPY_LOCK_MAX_SECONDS * 2),
+    )
+
+
+_PAYLOAD_FIELDS_V1 = [
+    "holder_name",
+    "id_number",
+    "id_type",
+    "issue_date",
+    "level_wording",
+    "number",
+    "occupation",
+    "organization_name",
+    "v",
+    "work_type",
+]
 
 
 def public_key_document() -> dict:
@@ -217,22 +308,15 @@ def public_key_document() -> dict:
         "keys": certificate_keyring().public_keys(),
         "payload": {
             "version": PAYLOAD_VERSION,
+            "versions": list(PAYLOAD_VERSIONS),
             "alg": ALG,
-            "fields": [
-                "holder_name",
-                "id_number",
-                "id_type",
-                "issue_date",
-                "level_wording",
-                "number",
-                "occupation",
-                "organization_name",
-                "v",
-                "work_type",
-            ],
+            "fields": sorted([*_PAYLOAD_FIELDS_V1, "check_code"]),
+            "fields_v1": _PAYLOAD_FIELDS_V1,
             "description": (
                 "UTF-8 JSON object of the printed fields, each NFC-normalised and trimmed; work_type '--' "
-                'when none; issue_date YYYY-MM-DD; "v": 1; keys sorted, no whitespace, no \\u escapes. '
+                "when none; issue_date YYYY-MM-DD; check_code: the 查验码 printed on the certificate, "
+                '16 characters without hyphens; "v": 2; keys sorted, no whitespace, no \\u escapes. '
+                'Certificates issued before the 查验码 (version 1) have no check_code and "v": 1. '
                 "Signature: Ed25519 over those bytes, base64url without padding (s=), key id k=. "
                 "Status is not signed: it is looked up live at /v/<number>."
             ),
@@ -243,7 +327,9 @@ def public_key_document() -> dict:
 # --- building the answer ------------------------------------------------------------------------
 
 
-def _verified(matched: Certificate, versions: list[Certificate], *, via_name: bool) -> Verification:
+def _verified(
+    matched: Certificate, versions: list[Certificate], *, via_name: bool, legacy: bool = False
+) -> Verification:
     current = _current_of(versions) or matched
     shown = current if matched.status == Certificate.Status.REPLACED else matched
     issuer, filing_number = certificate_issuer_check(shown)
@@ -263,6 +349,7 @@ def _verified(matched: Certificate, versions: list[Certificate], *, via_name: bo
         matched=matched,
         filing_number=filing_number,
         facts=_facts(shown),
+        legacy=legacy,
     )
 
 
@@ -444,9 +531,9 @@ def _current_of(versions: list[Certificate]) -> Certificate | None:
     return next((v for v in versions if v.status != Certificate.Status.REPLACED), None)
 
 
-def _signature_holds(certificate: Certificate, *, signature: str, key_id: str) -> bool:
+def _signature_holds(certificate: Certificate, *, signature: str, key_id: str, version: int = PAYLOAD_VERSION) -> bool:
     try:
-        payload = payload_of(certificate)
+        payload = payload_of(certificate, version=version)
     except Exception:  # an undecryptable ID number or a broken stored field: not verifiable
         logger.exception("certificate %s: payload cannot be rebuilt", certificate.number)
         return False

@@ -1,11 +1,12 @@
 """Certificates of an organisation: issuing a closed plan with live progress, the certificate page,
 its life (revoke, suspend, reinstate, 补发, correct), PDFs served through permission checks, the seal."""
 
+import io
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Q
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -16,8 +17,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import Organization
 from accounts.permissions import is_bureau_reader, require
 from accounts.selectors import organization_get_for_user
-from audit.events import EventType
-from audit.services import audit_append
 from certify import numbering
 from certify.models import Certificate, IssuanceBatch, Seal
 from certify.services import certificates as lifecycle
@@ -133,21 +132,11 @@ def certificate_retry(request, org_id: int, plan_id: int, certificate_id: int):
     return redirect("certify:issuance_progress", org_id=org.pk, plan_id=plan.pk)
 
 
-def _serve(request, *, org, file_field, filename: str, target, event_data: dict):
-    """A stored PDF, after a permission check, with the download written to the audit trail."""
-    if not file_field:
-        raise Http404("文件尚未生成")
-    with transaction.atomic():
-        audit_append(
-            actor=request.user,
-            event_type=EventType.CERTIFICATE_DOWNLOADED,
-            target=target,
-            organization=org,
-            data=event_data,
-        )
-    response = FileResponse(
-        file_field.open("rb"), content_type="application/pdf", as_attachment=True, filename=filename
-    )
+def _send(download: lifecycle.Download):
+    content = download.content
+    if isinstance(content, bytes):
+        content = io.BytesIO(content)
+    response = FileResponse(content, content_type="application/pdf", as_attachment=True, filename=download.filename)
     response["Cache-Control"] = "no-store"
     return response
 
@@ -155,17 +144,11 @@ def _serve(request, *, org, file_field, filename: str, target, event_data: dict)
 @require_GET
 @login_required
 def issuance_combined_pdf(request, org_id: int, plan_id: int):
-    org, plan = plan_context(request, org_id, plan_id)
-    require(issuing.can_issue(request.user, org), _("您没有核发本机构证书的权限"))
-    batch = _batch(plan)
-    return _serve(
-        request,
-        org=org,
-        file_field=batch.combined_pdf,
-        filename=f"{plan.number}-certificates.pdf",
-        target=batch,
-        event_data={"plan": plan.number, "combined": True},
-    )
+    _org, plan = plan_context(request, org_id, plan_id)
+    try:
+        return _send(lifecycle.batch_download(actor=request.user, batch=_batch(plan)))
+    except ValidationError as exc:
+        raise Http404(error_text(exc)) from exc
 
 
 @require_http_methods(["GET", "POST"])
@@ -245,15 +228,12 @@ def certificate_detail(request, org_id: int, certificate_id: int):
 @require_GET
 @login_required
 def certificate_pdf(request, org_id: int, certificate_id: int):
-    org, certificate = _certificate(request, org_id, certificate_id)
-    return _serve(
-        request,
-        org=org,
-        file_field=certificate.pdf,
-        filename=f"{certificate.number}.pdf",
-        target=certificate,
-        event_data={"number": certificate.number, "version": certificate.version},
-    )
+    """The full PDF for roles with the personal-data right; a 仅供查阅 copy for everyone else."""
+    _org, certificate = _certificate(request, org_id, certificate_id)
+    try:
+        return _send(lifecycle.certificate_download(actor=request.user, certificate=certificate))
+    except ValidationError as exc:
+        raise Http404(error_text(exc)) from exc
 
 
 def _lifecycle(request, org_id, certificate_id, action, success):

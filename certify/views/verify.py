@@ -2,11 +2,13 @@
 
 ``/v/<number>?s=…&k=…`` answers the QR code (HTML, or JSON to ``Accept: application/json``);
 ``/v/`` looks a certificate up by number and full name (POST, so the name never lands in a log);
-``/v/<number>/copy`` lets the holder download their own PDF; the public keys are published at
+``/v/<number>/copy`` lets the holder download their own PDF (查验码 + name); the public keys are published at
 ``/.well-known/skillcert-keys.json``. Every request is counted per client IP in the shared cache.
 """
 
 from __future__ import annotations
+
+from urllib.parse import urlencode
 
 from django import forms
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
@@ -16,11 +18,12 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from audit.middleware import client_ip
 from certify import numbering
+from certify.checkcode import normalise_check_code
 from certify.services import verification
 from certify.signing import KeyRingError
 from config.ratelimit import hit
@@ -29,8 +32,9 @@ from config.ratelimit import hit
 VERIFY_PER_IP = (30, 60)
 LOOKUP_PER_IP = (10, 60)
 LOOKUP_PER_NUMBER = (20, 3600)
-COPY_PER_IP = (5, 900)
-COPY_PER_CERTIFICATE = (5, 900)
+# Wrong answers also lock the certificate's copy, each time for longer (verification.copy_failure).
+COPY_PER_IP = (10, 900)
+COPY_PER_CERTIFICATE = (20, 900)
 KEYS_MAX_AGE = 300
 
 JSON_PARAMS = {"ensure_ascii": False}
@@ -50,6 +54,31 @@ class LookupForm(forms.Form):
         error_messages={"required": gettext_lazy("请填写持证人姓名")},
         help_text=gettext_lazy("与证书上的姓名完全一致"),
     )
+
+
+class CopyForm(forms.Form):
+    """What only the paper gives: the 查验码 printed beside the QR code, and the holder's full name."""
+
+    check_code = forms.CharField(
+        label=gettext_lazy("查验码"),
+        strip=True,
+        max_length=64,
+        error_messages={"required": gettext_lazy("请填写证书上印制的查验码")},
+        help_text=gettext_lazy("见纸质证书二维码下方，16 位字母和数字，如 7KQ2-M9XD-4TBN-HC3R；不区分大小写"),
+    )
+    name = forms.CharField(
+        label=gettext_lazy("持证人姓名"),
+        strip=True,
+        max_length=60,
+        error_messages={"required": gettext_lazy("请填写持证人姓名")},
+        help_text=gettext_lazy("与证书上的姓名完全一致"),
+    )
+
+    def clean_check_code(self) -> str:
+        code = normalise_check_code(self.cleaned_data["check_code"])
+        if code is None:
+            raise forms.ValidationError(_("查验码应为 16 位字母和数字（可带或不带短横线），请对照纸质证书重新输入"))
+        return code
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -76,6 +105,8 @@ def _answer(
     signature: str = "",
     key_id: str = "",
     copy_error: str = "",
+    copy_form: CopyForm | None = None,
+    copy_open: bool = False,
     status: int = 200,
 ) -> HttpResponse:
     if _wants_json(request):
@@ -85,7 +116,9 @@ def _answer(
         # Nothing from the request reaches this page: every "not found" renders the same bytes.
         context = {"v": result, "banner_title": title, "banner_subtitle": subtitle, "form": LookupForm()}
         return render(request, "certify/verify.html", context, status=status)
-    copy_offered = bool(signature) and result.result == verification.VALID
+    # The copy needs the QR of the current paper: a scanned legacy (version-1) QR has no 查验码 beside it.
+    copy_offered = bool(signature) and result.result == verification.VALID and not result.legacy
+    copy_supported = copy_offered and verification.copy_supported(result.certificate)
     context = {
         "v": result,
         "banner_title": title,
@@ -94,7 +127,11 @@ def _answer(
         "checks": [result.integrity, result.issuer, result.status],
         "checked_at": timezone.localtime(),
         "copy_offered": copy_offered,
-        "copy_ready": copy_offered and verification.pdf_available(result.certificate),
+        "copy_supported": copy_supported,
+        "copy_ready": copy_supported and verification.pdf_available(result.certificate),
+        "copy_form": copy_form or CopyForm(),
+        "copy_open": copy_open or bool(copy_error) or copy_form is not None,
+        "copy_query": urlencode({"s": signature, "k": key_id}),
         "signature": signature,
         "key_id": key_id,
         "copy_error": copy_error,
@@ -140,37 +177,53 @@ def verify_lookup(request: HttpRequest) -> HttpResponse:
     return _answer(request, result)
 
 
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 @never_cache
 def verify_copy(request: HttpRequest, number: str) -> HttpResponse:
-    """The holder's own PDF, after the last six characters of their ID number."""
+    """The holder's own PDF, for the 查验码 printed on the paper and the full name.
+
+    ``/v/<number>/copy?s=…&k=…`` is a stable address: GET shows the verification page with the copy
+    form open (it survives a refresh or a shared link), POST answers at the form (``#copy``).
+    """
+    signature = request.GET.get("s") or request.POST.get("s", "")
+    key_id = request.GET.get("k") or request.POST.get("k", "")
+    answer = {"signature": signature, "key_id": key_id, "copy_open": True}
+    if request.method != "POST":
+        if hit("verify-ip", _ip(request), limit=VERIFY_PER_IP[0], window=VERIFY_PER_IP[1]):
+            return _limited(request, _("查询过于频繁，请 1 分钟后再试。"))
+        result = verification.verification_by_signature(number=number, signature=signature, key_id=key_id)
+        return _answer(request, result, **answer)
     key = numbering.normalise_number(number)[:64]
     if hit("verify-copy-ip", _ip(request), limit=COPY_PER_IP[0], window=COPY_PER_IP[1]) or hit(
         "verify-copy-number", key, limit=COPY_PER_CERTIFICATE[0], window=COPY_PER_CERTIFICATE[1]
     ):
         return _limited(request, _("下载尝试次数过多，请 15 分钟后再试。"))
-    signature = request.POST.get("s", "")
-    key_id = request.POST.get("k", "")
     result = verification.verification_by_signature(number=number, signature=signature, key_id=key_id)
-    if result.result != verification.VALID:
-        return _answer(request, result, signature=signature, key_id=key_id)
+    if result.result != verification.VALID or result.legacy:
+        return _answer(request, result, **answer)
     certificate = result.certificate
-    answer = {"signature": signature, "key_id": key_id}
+    if not verification.copy_supported(certificate):
+        return _answer(request, result, status=409, **answer)
     if not verification.pdf_available(certificate):
         return _answer(
             request, result, copy_error=_("电子证书文件尚未生成，请稍后再试，或联系发证机构。"), status=409, **answer
         )
-    tail = verification.normalise_id_tail(request.POST.get("id_tail", ""))
-    if tail is None:
-        return _answer(
-            request,
-            result,
-            copy_error=_("请输入证件号码的后六位（6 个字符，字母 X 不区分大小写）。"),
-            status=400,
-            **answer,
-        )
-    if not verification.certificate_worker_copy(certificate=certificate, id_tail=tail):
-        return _answer(request, result, copy_error=_("证件号码后六位不正确，请核对后重新输入。"), status=403, **answer)
+    form = CopyForm(request.POST)
+    if not form.is_valid():
+        return _answer(request, result, copy_form=form, status=400, **answer)
+    outcome = verification.certificate_worker_copy(
+        certificate=certificate, check_code=form.cleaned_data["check_code"], name=form.cleaned_data["name"]
+    )
+    if not outcome.ok:
+        if outcome.locked_seconds:
+            minutes = max(1, -(-outcome.locked_seconds // 60))
+            message = _("输入错误次数过多，本证书的自助下载已暂停 %(m)d 分钟；如需帮助请联系发证机构。") % {
+                "m": minutes
+            }
+        else:
+            message = _("查验码或姓名与证书不一致，请对照纸质证书核对后重新输入。")
+        form.add_error(None, message)
+        return _answer(request, result, copy_form=form, status=403, **answer)
     return FileResponse(
         certificate.pdf.open("rb"),
         as_attachment=True,

@@ -10,7 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image, ImageDraw
 
+from certify.checkcode import format_check_code
 from certify.models import Certificate, IssuanceBatch, Seal
+from certify.services.issuing import check_code_of, id_number_of
 from tests.helpers import assert_one_event, assert_status, check_guards
 
 pytestmark = pytest.mark.django_db
@@ -79,7 +81,9 @@ def test_combined_print_file(world, as_user, issued, closed_plan, audit_probe, t
     pdf.write_bytes(body)
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, check=True, text=True).stdout
     assert re.search(r"^Pages:\s+3$", info, re.M), info  # one page per certificate of the batch
-    assert_one_event(probe, event_type="certificate.downloaded", actor=world.a_operator, organization=world.org_a)
+    # every holder's full ID number: audited as a look at personal data (issue 9)
+    event = assert_one_event(probe, event_type="personal_data.viewed", actor=world.a_operator, organization=world.org_a)
+    assert event.data["field"] == "combined_pdf"
 
 
 def test_retry_view(world, as_user, issued, closed_plan):
@@ -125,6 +129,12 @@ def test_certificate_list_and_detail(world, as_user, issued):
     )
 
 
+def _pdf_text(response, tmp_path) -> str:
+    path = tmp_path / "certificate.pdf"
+    path.write_bytes(b"".join(response.streaming_content))
+    return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True, text=True).stdout
+
+
 def test_certificate_pdf_download_is_audited(world, as_user, issued, audit_probe):
     pdf = cert_url("certificate_pdf", issued[0])
     check_guards(as_user, method="get", url=pdf, outsiders=[world.b_operator], wrong_method="post", user=world.a_viewer)
@@ -133,6 +143,41 @@ def test_certificate_pdf_download_is_audited(world, as_user, issued, audit_probe
     assert b"".join(response.streaming_content).startswith(b"%PDF")
     assert response["Cache-Control"] == "no-store"
     assert_one_event(probe, event_type="certificate.downloaded", actor=world.a_viewer, organization=world.org_a)
+
+
+@pytest.mark.parametrize("role", ["a_viewer", "a_assessor"])
+def test_finding_3_roles_without_the_personal_data_right_get_a_masked_view_only_pdf(
+    world, as_user, issued, audit_probe, tmp_path, role
+):
+    """Finding 3: a viewer or assessor downloaded the PDF with the holder's full ID number."""
+    certificate = issued[0]
+    full_id = id_number_of(certificate.person)
+    probe = audit_probe()
+
+    response = assert_status(as_user(getattr(world, role)), "get", cert_url("certificate_pdf", certificate), 200)
+
+    text = _pdf_text(response, tmp_path)
+    assert full_id not in text.replace(" ", "")
+    assert full_id[:6] + "********" + full_id[-4:] in text.replace(" ", "")
+    assert "仅供查阅" in text and "查验码" not in text and check_code_of(certificate)[:4] not in text
+    assert "仅供查阅" in response["Content-Disposition"] or "%E4%BB%85" in response["Content-Disposition"]
+    event = assert_one_event(probe, event_type="certificate.downloaded", actor=getattr(world, role))
+    assert event.data["view_only"] is True
+
+
+def test_the_full_pdf_goes_to_the_personal_data_right_and_is_audited_as_such(
+    world, as_user, issued, audit_probe, tmp_path
+):
+    certificate = issued[0]
+    probe = audit_probe()
+
+    response = assert_status(as_user(world.a_operator), "get", cert_url("certificate_pdf", certificate), 200)
+
+    text = _pdf_text(response, tmp_path).replace(" ", "")
+    assert id_number_of(certificate.person) in text and "仅供查阅" not in text
+    assert format_check_code(check_code_of(certificate)) in text
+    event = assert_one_event(probe, event_type="personal_data.viewed", actor=world.a_operator, organization=world.org_a)
+    assert event.data["field"] == "certificate_pdf" and event.data["number"] == certificate.number
 
 
 @pytest.mark.parametrize(
