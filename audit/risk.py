@@ -1,4 +1,4 @@
-"""Risk flags (风险提示): nine rules over the evaluation records, the scan that turns their findings
+"""Risk flags (风险提示): ten rules over the evaluation records, the scan that turns their findings
 into flags, and the bureau's handling of flags (acknowledge, resolve, thresholds).
 
 Each rule is one function returning ``Finding`` objects: a target (certificate, plan, score, an
@@ -959,6 +959,95 @@ def rule_repeated_revocations(ctx: ScanContext) -> list[Finding]:
     return findings
 
 
+# --- rule 10: the same person at several organisations for the same occupation and level -------------
+def rule_cross_org_duplicate(ctx: ScanContext) -> list[Finding]:
+    """Registrations in open plans, since the window start, whose person is also registered for the
+    same occupation and level in an open plan of another organisation, or holds that certificate from another
+    organisation (重复考证 / 一人多证 across organisations). Clerks are never told what another
+    organisation holds, so the bureau is: one flag per registration, naming both sides."""
+    same = {"person": OuterRef("person"), "occupation": OuterRef("plan__occupation"), "level": OuterRef("plan__level")}
+    elsewhere = Enrolment.objects.filter(
+        person=same["person"],
+        plan__occupation=same["occupation"],
+        plan__level=same["level"],
+        status=Enrolment.Status.REGISTERED,
+    ).exclude(organization=OuterRef("organization"))
+    elsewhere = elsewhere.exclude(plan__status__in=[AssessmentPlan.Status.CANCELLED, AssessmentPlan.Status.CLOSED])
+    held = Certificate.objects.filter(
+        person=same["person"],
+        occupation=same["occupation"],
+        level=same["level"],
+        status__in=[Certificate.Status.VALID, Certificate.Status.SUSPENDED],
+    ).exclude(organization=OuterRef("organization"))
+    rows = (
+        Enrolment.objects.filter(status=Enrolment.Status.REGISTERED, created_at__gte=ctx.since)
+        .exclude(plan__status__in=[AssessmentPlan.Status.CANCELLED, AssessmentPlan.Status.CLOSED])
+        .annotate(applying=Exists(elsewhere), holding=Exists(held))
+        .filter(Q(applying=True) | Q(holding=True))
+        .select_related("plan__occupation", "organization", "person")
+        .order_by("pk")
+    )
+    findings = []
+    for enrolment in rows:
+        plan = enrolment.plan
+        others = [f"{e.organization.name}（{e.plan.number}）" for e in _duplicates_elsewhere(enrolment)]
+        others += [f"{c.organization_name}（{c.number}）" for c in _held_elsewhere(enrolment)]
+        findings.append(
+            Finding(
+                rule=R.CROSS_ORG_DUPLICATE,
+                organization_id=enrolment.organization_id,
+                target_type="certify.enrolment",
+                target_id=str(enrolment.pk),
+                target_repr=_("%(name)s（计划 %(n)s）") % {"name": enrolment.person.name, "n": plan.number},
+                summary=_("%(name)s 在%(org)s申报%(occ)s%(level)s，同时在其他机构申报或持有同职业同等级证书")
+                % {
+                    "name": enrolment.person.name,
+                    "org": enrolment.organization.name,
+                    "occ": plan.occupation.name,
+                    "level": plan.level_wording,
+                },
+                evidence={"enrolment": enrolment.pk, "person": enrolment.person_id, "elsewhere": others},
+                link=_plan_link(enrolment.organization_id, plan.pk, plan.number),
+                facts=(
+                    (_("本次申报"), f"{enrolment.organization.name}（{plan.number}）"),
+                    (_("其他机构"), "；".join(others)),
+                ),
+                signature="|".join(sorted(others)),
+            )
+        )
+    return findings
+
+
+def _duplicates_elsewhere(enrolment: Enrolment) -> list[Enrolment]:
+    plan = enrolment.plan
+    return list(
+        Enrolment.objects.filter(
+            person_id=enrolment.person_id,
+            plan__occupation_id=plan.occupation_id,
+            plan__level=plan.level,
+            status=Enrolment.Status.REGISTERED,
+        )
+        .exclude(organization_id=enrolment.organization_id)
+        .exclude(plan__status__in=[AssessmentPlan.Status.CANCELLED, AssessmentPlan.Status.CLOSED])
+        .select_related("organization", "plan")
+        .order_by("pk")[:MAX_LINKS]
+    )
+
+
+def _held_elsewhere(enrolment: Enrolment) -> list[Certificate]:
+    plan = enrolment.plan
+    return list(
+        Certificate.objects.filter(
+            person_id=enrolment.person_id,
+            occupation_id=plan.occupation_id,
+            level=plan.level,
+            status__in=[Certificate.Status.VALID, Certificate.Status.SUSPENDED],
+        )
+        .exclude(organization_id=enrolment.organization_id)
+        .order_by("pk")[:MAX_LINKS]
+    )
+
+
 RULES: dict[str, Callable[[ScanContext], list[Finding]]] = {
     R.OUT_OF_SCOPE: rule_out_of_scope,
     R.EARLY_ISSUE: rule_early_issue,
@@ -969,6 +1058,7 @@ RULES: dict[str, Callable[[ScanContext], list[Finding]]] = {
     R.DIRECT_SHARE: rule_direct_share,
     R.SHORT_LEAD: rule_short_lead,
     R.REPEATED_REVOCATIONS: rule_repeated_revocations,
+    R.CROSS_ORG_DUPLICATE: rule_cross_org_duplicate,
 }
 
 

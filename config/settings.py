@@ -233,6 +233,12 @@ SKILLCERT_COPY_FAILURES_PER_LOCK = env_int("SKILLCERT_COPY_FAILURES_PER_LOCK", 5
 SKILLCERT_COPY_LOCK_SECONDS = env_int("SKILLCERT_COPY_LOCK_SECONDS", 900, minimum=60)
 SKILLCERT_COPY_LOCK_MAX_SECONDS = env_int("SKILLCERT_COPY_LOCK_MAX_SECONDS", 86_400, minimum=60)
 
+# The shared person registry: registrations whose name does not match a known ID number are
+# refused, audited and counted; past these limits (per clerk, per organisation) registering pauses.
+SKILLCERT_REGISTRY_MISMATCH_LIMIT = env_int("SKILLCERT_REGISTRY_MISMATCH_LIMIT", 10, minimum=1)
+SKILLCERT_REGISTRY_MISMATCH_ORG_LIMIT = env_int("SKILLCERT_REGISTRY_MISMATCH_ORG_LIMIT", 30, minimum=1)
+SKILLCERT_REGISTRY_MISMATCH_WINDOW_SECONDS = env_int("SKILLCERT_REGISTRY_MISMATCH_WINDOW_SECONDS", 86_400, minimum=60)
+
 # --- signing keys and personal-data encryption (certify.signing, certify.pii) ------------
 # Private keys live in files outside the database and the repository; back them up separately.
 SKILLCERT_CERT_KEYS_DIR = env_path("SKILLCERT_CERT_KEYS_DIR", VAR_DIR / "keys" / "certificate")

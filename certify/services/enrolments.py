@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.permissions import require
-from accounts.validators import check_id_number, id_number_birth_date, id_number_sex, mask_id_number, mask_name
+from accounts.validators import check_id_number, id_number_birth_date, id_number_sex, mask_id_number
 from audit.events import EventType
 from audit.services import audit_append
 from certify import pii
@@ -27,6 +27,7 @@ from certify.levels import is_valid_level, level_wording
 from certify.models import AssessmentPlan, Enrolment, Person, PriorCertificate, Result
 from certify.permissions import can_approve_exceptions, can_register_candidates
 from certify.services.plans import roster_changed
+from certify.services.registry import name_mismatch_message, registry_watch
 
 OPEN_PLAN_STATUSES = (
     AssessmentPlan.Status.DRAFT,
@@ -78,6 +79,7 @@ class Checked:
     id_hash: str = ""
     eligibility: dict = field(default_factory=dict)
     eligible: bool = False
+    mismatch: bool = False  # the ID number is known with another name: a failed registry match
 
 
 def normalise_id_number(value: str) -> str:
@@ -161,13 +163,8 @@ def check_candidate(plan: AssessmentPlan, data: CandidateInput) -> Checked:
     checked.person = person
     if person is not None:
         if person.name != data.name:
-            err(
-                (
-                    "name",
-                    _("该证件号码已登记的姓名为「%(known)s」，与填写的「%(given)s」不一致，请核对")
-                    % {"known": mask_name(person.name), "given": data.name},
-                )
-            )
+            checked.mismatch = True
+            err(("name", name_mismatch_message(person, plan.organization, data.name)))
         existing = (
             Enrolment.objects.filter(person=person, organization=plan.organization, plan__status__in=OPEN_PLAN_STATUSES)
             .filter(plan__occupation=plan.occupation, plan__level=plan.level)
@@ -206,26 +203,32 @@ def check_candidate(plan: AssessmentPlan, data: CandidateInput) -> Checked:
 
 
 def multi_certificate_warnings(person: Person, plan: AssessmentPlan) -> list[str]:
-    """一人多证 / 重复考证: the person already holds this occupation and level, has passed it in an
-    approved plan, or is applying for it at another organisation right now. Warnings, not refusals:
-    the province warns; the issuing step refuses a second certificate."""
+    """一人多证 / 重复考证 inside the organisation: the person already holds this occupation and level
+    from it, has passed it in one of its approved plans, or is applying for it in another of its
+    plans. Warnings, not refusals: the province warns; the issuing step refuses a second
+    certificate. What other organisations hold is never said here (it would make the shared
+    registry an oracle): the bureau sees those duplicates as risk flags (rule cross_org_duplicate)."""
     from certify.models import Certificate
 
     warnings = []
+    organization = plan.organization
     subject, level = plan.occupation.name, level_wording(plan.level)
     held = (
-        Certificate.objects.filter(person=person, occupation=plan.occupation, level=plan.level)
+        Certificate.objects.filter(
+            person=person, organization=organization, occupation=plan.occupation, level=plan.level
+        )
         .filter(status__in=[Certificate.Status.VALID, Certificate.Status.SUSPENDED])
         .first()
     )
     if held is not None:
         warnings.append(
-            _("一人多证提示：该人员已持有%(subject)s%(level)s证书 %(number)s（%(org)s）")
-            % {"subject": subject, "level": level, "number": held.number, "org": held.organization_name}
+            _("一人多证提示：该人员已持有本机构颁发的%(subject)s%(level)s证书 %(number)s")
+            % {"subject": subject, "level": level, "number": held.number}
         )
     passed = (
         Result.objects.filter(
             enrolment__person=person,
+            enrolment__organization=organization,
             outcome=Result.Outcome.PASS,
             plan__occupation=plan.occupation,
             plan__level=plan.level,
@@ -236,30 +239,13 @@ def multi_certificate_warnings(person: Person, plan: AssessmentPlan) -> list[str
             ],
         )
         .exclude(plan=plan)
-        .select_related("plan__organization")
+        .select_related("plan")
         .first()
     )
     if passed is not None and held is None:
         warnings.append(
-            _("一人多证提示：该人员已在「%(org)s」通过%(subject)s%(level)s评价（计划 %(n)s）")
-            % {"org": passed.plan.organization.name, "subject": subject, "level": level, "n": passed.plan.number}
-        )
-    elsewhere = (
-        Enrolment.objects.filter(
-            person=person,
-            status=Enrolment.Status.REGISTERED,
-            plan__occupation=plan.occupation,
-            plan__level=plan.level,
-            plan__status__in=OPEN_PLAN_STATUSES,
-        )
-        .exclude(organization=plan.organization)
-        .select_related("plan__organization")
-        .first()
-    )
-    if elsewhere is not None:
-        warnings.append(
-            _("重复考证提示：该人员正在「%(org)s」申报%(subject)s%(level)s（计划 %(n)s）")
-            % {"org": elsewhere.plan.organization.name, "subject": subject, "level": level, "n": elsewhere.plan.number}
+            _("一人多证提示：该人员已在本机构通过%(subject)s%(level)s评价（计划 %(n)s）")
+            % {"subject": subject, "level": level, "n": passed.plan.number}
         )
     return warnings
 
@@ -352,12 +338,21 @@ def describe_enrolment(enrolment: Enrolment, checked: Checked) -> dict:
     }
 
 
-@transaction.atomic
 def enrolment_register(*, actor: User, plan: AssessmentPlan, data: CandidateInput) -> Enrolment:
+    """Register one candidate. A name that does not match the registry is refused in words that
+    say nothing of other organisations, and is audited and counted (``certify.services.registry``)."""
+    with registry_watch(actor=actor, plan=plan) as mismatches:
+        return _register(actor=actor, plan=plan, data=data, mismatches=mismatches)
+
+
+@transaction.atomic
+def _register(*, actor: User, plan: AssessmentPlan, data: CandidateInput, mismatches: list) -> Enrolment:
     plan = _locked_plan(plan)
     _require_registration_open(actor, plan)
     checked = check_candidate(plan, data)
     if checked.errors:
+        if checked.mismatch:
+            mismatches.append(1)
         raise errors_to_validation(checked.errors)
     person = checked.person
     if person is None:

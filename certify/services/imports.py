@@ -58,6 +58,7 @@ from certify.services.enrolments import (
     prior_certificate_rows,
 )
 from certify.services.plans import roster_changed
+from certify.services.registry import registry_watch
 from certify.services.scoring import DUTY_FOR, _check_can_score, parse_score, result_refresh
 from certify.services.scoring import _locked_plan as _locked_scoring_plan
 
@@ -382,7 +383,7 @@ def _column_for(key: str, data: CandidateInput, plan: AssessmentPlan) -> str:
     return _ROSTER_FIELD_COLUMNS.get(key, "")
 
 
-def _validate_roster(plan: AssessmentPlan, table: ParsedTable) -> list[tuple[int, Checked]]:
+def _validate_roster(plan: AssessmentPlan, table: ParsedTable, mismatches: list) -> list[tuple[int, Checked]]:
     accepted: list[tuple[int, Checked]] = []
     seen: dict[tuple[str, str], int] = {}
     for number, row in table.rows:
@@ -401,6 +402,8 @@ def _validate_roster(plan: AssessmentPlan, table: ParsedTable) -> list[tuple[int
             continue
         seen[key] = number
         checked = check_candidate(plan, data)
+        if checked.mismatch:
+            mismatches.append(number)
         problems += [(_column_for(k, data, plan), message) for k, message in checked.errors]
         for column, message in problems:
             table.add_error(number, column, message)
@@ -416,11 +419,11 @@ def roster_import(*, actor: User, plan: AssessmentPlan, file: Any, filename: str
     draft) or ``ImportRejected`` listing every bad row, and then writes nothing.
     """
     content, filename = _content(file, filename)
-    with transaction.atomic():
+    with registry_watch(actor=actor, plan=plan) as mismatches, transaction.atomic():
         plan = _locked_plan(plan)
         _require_registration_open(actor, plan)
         table = read_table(content, columns=roster_columns(), filename=filename, max_rows=_max_rows())
-        accepted = _validate_roster(plan, table)
+        accepted = _validate_roster(plan, table, mismatches)
         if not table.ok:
             raise _rejected(table)
         if not accepted:

@@ -153,6 +153,14 @@ def held_elsewhere(person: Person, *, occupation, work_type, level: int, exclude
     return qs.first()
 
 
+def held_reason(other: Certificate, plan: AssessmentPlan) -> str:
+    """Why a candidate gets no certificate: the number only when this organisation issued it —
+    another organisation's certificate is never named to a clerk (the bureau sees such duplicates)."""
+    if other.organization_id == plan.organization_id:
+        return _("已持有本机构颁发的同职业同等级证书 %(n)s") % {"n": other.number}
+    return _("已持有其他评价机构颁发的同职业同等级有效证书，不能重复发证；如有疑问请联系人社局")
+
+
 def issuance_candidates(plan: AssessmentPlan) -> tuple[list[Enrolment], list[dict]]:
     """Passing candidates still without a certificate, and those passed over (with the reason)."""
     passing = (
@@ -172,12 +180,7 @@ def issuance_candidates(plan: AssessmentPlan) -> tuple[list[Enrolment], list[dic
         )
         if other is not None:
             skipped.append(
-                {
-                    "enrolment": enrolment.pk,
-                    "name": enrolment.person.name,
-                    "reason": _("已持有同职业同等级证书 %(n)s（%(org)s）")
-                    % {"n": other.number, "org": other.organization_name},
-                }
+                {"enrolment": enrolment.pk, "name": enrolment.person.name, "reason": held_reason(other, plan)}
             )
         else:
             to_issue.append(enrolment)
@@ -283,7 +286,7 @@ def issue_one(
     other = held_elsewhere(enrolment.person, occupation=plan.occupation, work_type=plan.work_type, level=plan.level)
     if other is not None:
         raise ValidationError(
-            _("%(name)s 已持有同职业同等级证书 %(n)s") % {"name": enrolment.person.name, "n": other.number}
+            _("%(name)s：%(reason)s") % {"name": enrolment.person.name, "reason": held_reason(other, plan)}
         )
     if not enrolment.photo:
         raise ValidationError(_("%(name)s 尚未上传证件照，不能发证") % {"name": enrolment.person.name})

@@ -154,10 +154,10 @@ def test_a_holder_of_the_same_certificate_from_another_plan_is_passed_over(world
         {
             "enrolment": again.pk,
             "name": holder.holder_name,
-            "reason": f"已持有同职业同等级证书 {holder.number}（{holder.organization_name}）",
+            "reason": f"已持有本机构颁发的同职业同等级证书 {holder.number}",
         }
     ]
-    with transaction.atomic(), pytest.raises(ValidationError, match="已持有同职业同等级证书"):
+    with transaction.atomic(), pytest.raises(ValidationError, match="已持有本机构颁发的同职业同等级证书"):
         issuing.issue_one(actor=world.a_operator, enrolment=again, batch=None, issue_date=dt.date.today())
 
 
