@@ -32,6 +32,7 @@ from audit.chain import GENESIS_HASH, chain_hash, jsonable, record_hash
 from audit.checkpoints import CheckpointFile, audit_public_keys, signature_valid
 from audit.history import group_hash, history_row_payload
 from audit.models import AuditCheckpoint, AuditEvent, ChainHead
+from config.files import private_dir
 
 logger = logging.getLogger("audit.verify")
 
@@ -677,7 +678,7 @@ def _record(report: VerifyReport) -> None:
     }
     path = status_path()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         atomic_write(path, json.dumps(summary, ensure_ascii=False).encode("utf-8"), mode=0o640)
     except OSError:
         logger.warning("could not record the verification result in %s", path, exc_info=True)

@@ -22,6 +22,7 @@ from config.env import (
     parse_database_url,
     sqlite_config,
 )
+from config.files import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, private_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = env_path("SKILLCERT_VAR_DIR", BASE_DIR / "var")
@@ -110,8 +111,7 @@ _database_url = env_str("DATABASE_URL", "")
 if _database_url:
     DATABASES = {"default": parse_database_url(_database_url)}
 else:
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    DATABASES = {"default": sqlite_config(VAR_DIR / "db.sqlite3")}
+    DATABASES = {"default": sqlite_config(private_file(VAR_DIR / "db.sqlite3"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache (rate limits and progress live here; Redis when shared by several processes) ----
@@ -193,6 +193,9 @@ STORAGES = {
 # Without collectstatic (development, tests) WhiteNoise serves straight from the app folders.
 WHITENOISE_USE_FINDERS = not _static_manifest
 WHITENOISE_AUTOREFRESH = not _static_manifest
+# Photos, seals and certificates are personal data: readable by the app's own user only.
+FILE_UPLOAD_PERMISSIONS = PRIVATE_FILE_MODE
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = PRIVATE_DIR_MODE
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 

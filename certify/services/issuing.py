@@ -36,6 +36,7 @@ from certify.models import AssessmentPlan, Certificate, Enrolment, IssuanceBatch
 from certify.pdf import missing_glyphs, render_certificate_pdf, render_certificates_pdf
 from certify.services.filings import filing_coverage
 from certify.signing import PAYLOAD_VERSION, certificate_keyring, certificate_payload
+from config.files import private_dir
 
 logger = logging.getLogger(__name__)
 EMPTY_WORK_TYPE = "--"
@@ -494,7 +495,7 @@ def _record_pdf(*, certificate_id: int, actor: User, temp_name: str, data: bytes
         default_storage.delete(final)
     source = Path(default_storage.path(temp_name))
     target = Path(default_storage.path(final))
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(target.parent)
     source.replace(target)
     digest = hashlib.sha256(data).hexdigest()
     certificate.pdf.name, certificate.pdf_sha256 = final, digest
