@@ -67,6 +67,7 @@ class EventType(models.TextChoices):
     OBJECTION_RESOLVED = "objection.resolved", _("处理公示异议")
     PERSONAL_DATA_VIEWED = "personal_data.viewed", _("查看完整个人信息")
     REGISTRY_MISMATCH = "enrolment.registry_mismatch", _("登记的证件号码与姓名不一致")
+    PII_REENCRYPTED = "personal_data.reencrypted", _("个人信息重新加密（密钥轮换）")
     # certificates
     ISSUANCE_REQUESTED = "issuance.requested", _("申请核发证书")
     ISSUANCE_FAILED = "issuance.failed", _("核发证书未完成")

@@ -15,8 +15,11 @@ When none is set (the embedded default) the keys live in ``VAR_DIR/keys/pii.json
 created on first use as ``{"active": kid, "keys": {kid: b64}, "hmac": b64}``. Losing that file or
 those settings loses every encrypted ID number: back them up apart from the database.
 
-Rotation: add a key, make it active; keep the old kids as long as any token uses them. The HMAC
-key cannot be rotated without recomputing every stored lookup hash.
+Rotation: add a key, make it active, then run ``manage.py pii_rotate``, which re-encrypts every
+token under the active key in batches while the app runs. A new HMAC key goes in with the old one
+kept as ``SKILLCERT_PII_HMAC_KEY_PREVIOUS`` (``hmac_previous`` in the key file): lookups try both
+until ``pii_rotate`` has rebuilt every stored hash, after which the previous key is removed. Keep
+an old AES key as long as history rows written before the rotation must stay readable.
 """
 
 from __future__ import annotations
@@ -55,7 +58,15 @@ _KEY_BYTES = 32
 _MIN_HMAC_BYTES = 32
 _KID_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 _PURPOSE_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
-_SETTING_NAMES = frozenset({"SKILLCERT_PII_KEYS", "SKILLCERT_PII_ACTIVE_KID", "SKILLCERT_PII_HMAC_KEY", "VAR_DIR"})
+_SETTING_NAMES = frozenset(
+    {
+        "SKILLCERT_PII_KEYS",
+        "SKILLCERT_PII_ACTIVE_KID",
+        "SKILLCERT_PII_HMAC_KEY",
+        "SKILLCERT_PII_HMAC_KEY_PREVIOUS",
+        "VAR_DIR",
+    }
+)
 
 
 class PiiError(Exception):
@@ -67,6 +78,9 @@ class _Material:
     active_kid: str
     ciphers: dict[str, AESGCM]
     hmac_key: bytes
+    # While ``manage.py pii_rotate`` rebuilds the lookup index after a new HMAC key, rows not yet
+    # rebuilt still carry hashes under the previous key: lookups try both.
+    previous_hmac_key: bytes | None = None
 
 
 _cache: dict[str, _Material] = {}
@@ -125,20 +139,43 @@ def lookup_hash(*, id_type: str, number: str) -> str:
 
     Both parts are NFC-normalised and stripped and the number upper-cased first, so ``…123x`` and
     ``…123X`` find the same person. ``id_type`` is the stored code and must not contain ``:``.
+    New rows store this hash (under the current HMAC key); to find a row, use :func:`lookup_hashes`.
     """
+    return _hash(_material().hmac_key, id_type=id_type, number=number)
+
+
+def lookup_hashes(*, id_type: str, number: str) -> list[str]:
+    """Every hash a stored row of this number may carry: the current key's, and during a rotation
+    of the HMAC key the previous key's (``id_number_hash__in=lookup_hashes(...)``)."""
+    material = _material()
+    hashes = [_hash(material.hmac_key, id_type=id_type, number=number)]
+    if material.previous_hmac_key:
+        hashes.append(_hash(material.previous_hmac_key, id_type=id_type, number=number))
+    return hashes
+
+
+def active_kid() -> str:
+    """The key id new values are encrypted with."""
+    return _material().active_kid
+
+
+def _hash(key: bytes, *, id_type: str, number: str) -> str:
     kind = unicodedata.normalize("NFC", id_type).strip()
     value = unicodedata.normalize("NFC", number).strip().upper()
     if not kind or ":" in kind:
         raise ValueError("id_type must be a non-empty code without ':'")
     message = f"{kind}:{value}".encode()
-    return hmac.new(_material().hmac_key, message, hashlib.sha256).hexdigest()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
-def rotate_local_key() -> str:
+def rotate_local_key(*, hmac_key: bool = False) -> str:
     """Add a new active key to ``VAR_DIR/keys/pii.json`` (embedded default only); returns its kid.
+    With ``hmac_key`` the lookup key is replaced too, the old one kept as ``hmac_previous`` until
+    ``manage.py pii_rotate`` has rebuilt every stored hash.
 
     Keys from settings are rotated in the environment: add the key to ``SKILLCERT_PII_KEYS`` and
-    point ``SKILLCERT_PII_ACTIVE_KID`` at it.
+    point ``SKILLCERT_PII_ACTIVE_KID`` at it; for the lookup key, move the old value to
+    ``SKILLCERT_PII_HMAC_KEY_PREVIOUS`` and set a new ``SKILLCERT_PII_HMAC_KEY``.
     """
     if _settings_values() != (None, None, None):
         raise ImproperlyConfigured(
@@ -152,10 +189,29 @@ def rotate_local_key() -> str:
         kid = make_kid("p", taken=document["keys"])
         document["keys"][kid] = base64.b64encode(os.urandom(_KEY_BYTES)).decode("ascii")
         document["active"] = kid
+        if hmac_key:
+            document["hmac_previous"] = document["hmac"]
+            document["hmac"] = base64.b64encode(os.urandom(_KEY_BYTES)).decode("ascii")
         atomic_write(path, (json.dumps(document, indent=2, sort_keys=True) + "\n").encode("utf-8"))
     reset_key_cache()
     logger.info("personal-data key %s created and made active in %s", kid, path)
     return kid
+
+
+def forget_previous_local_hmac_key() -> None:
+    """After ``pii_rotate`` rebuilt every hash: drop ``hmac_previous`` from the local key file."""
+    if _settings_values() != (None, None, None):
+        raise ImproperlyConfigured("PII keys come from settings: unset SKILLCERT_PII_HMAC_KEY_PREVIOUS instead.")
+    path = _key_file_path()
+    with file_lock(path.with_name(KEY_FILE_NAME + ".lock")):
+        document = _read_key_file(path)
+        if document.pop("hmac_previous", None) is not None:
+            atomic_write(path, (json.dumps(document, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+    reset_key_cache()
+
+
+def previous_hmac_key_configured() -> bool:
+    return _material().previous_hmac_key is not None
 
 
 # --- internals ----------------------------------------------------------------------------------
@@ -206,15 +262,22 @@ def _load_material() -> _Material:
     if (keys, active, hmac_key) == (None, None, None):
         path = _key_file_path()
         document = _load_or_create_key_file(path)
-        return _build(keys=document["keys"], active=document["active"], hmac_key=document["hmac"], source=str(path))
+        return _build(
+            keys=document["keys"],
+            active=document["active"],
+            hmac_key=document["hmac"],
+            previous_hmac_key=document.get("hmac_previous"),
+            source=str(path),
+        )
     if keys is None or active is None or hmac_key is None:
         raise ImproperlyConfigured(
             "Set SKILLCERT_PII_KEYS, SKILLCERT_PII_ACTIVE_KID and SKILLCERT_PII_HMAC_KEY together, or none of them."
         )
-    return _build(keys=keys, active=active, hmac_key=hmac_key, source="settings")
+    previous = getattr(settings, "SKILLCERT_PII_HMAC_KEY_PREVIOUS", None) or None
+    return _build(keys=keys, active=active, hmac_key=hmac_key, previous_hmac_key=previous, source="settings")
 
 
-def _build(*, keys: Any, active: Any, hmac_key: Any, source: str) -> _Material:
+def _build(*, keys: Any, active: Any, hmac_key: Any, source: str, previous_hmac_key: Any = None) -> _Material:
     # Messages name the setting or file, never a key value.
     if not isinstance(keys, dict) or not keys:
         raise ImproperlyConfigured(f"PII keys ({source}): SKILLCERT_PII_KEYS must be a non-empty dict kid → base64.")
@@ -231,7 +294,14 @@ def _build(*, keys: Any, active: Any, hmac_key: Any, source: str) -> _Material:
     raw_hmac = _decode_key(hmac_key)
     if raw_hmac is None or len(raw_hmac) < _MIN_HMAC_BYTES:
         raise ImproperlyConfigured(f"PII keys ({source}): SKILLCERT_PII_HMAC_KEY must be base64 of ≥32 bytes.")
-    return _Material(active_kid=active, ciphers=ciphers, hmac_key=raw_hmac)
+    raw_previous = None
+    if previous_hmac_key:
+        raw_previous = _decode_key(previous_hmac_key)
+        if raw_previous is None or len(raw_previous) < _MIN_HMAC_BYTES:
+            raise ImproperlyConfigured(
+                f"PII keys ({source}): SKILLCERT_PII_HMAC_KEY_PREVIOUS must be base64 of ≥32 bytes."
+            )
+    return _Material(active_kid=active, ciphers=ciphers, hmac_key=raw_hmac, previous_hmac_key=raw_previous)
 
 
 def _decode_key(encoded: Any) -> bytes | None:

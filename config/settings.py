@@ -265,6 +265,8 @@ def _pii_keys() -> dict[str, str] | None:
 SKILLCERT_PII_KEYS = _pii_keys()
 SKILLCERT_PII_ACTIVE_KID = env_str("SKILLCERT_PII_ACTIVE_KID", "") or None
 SKILLCERT_PII_HMAC_KEY = env_str("SKILLCERT_PII_HMAC_KEY", "") or None  # base64, at least 32 bytes
+# Only while `manage.py pii_rotate` rebuilds the lookup hashes after a new SKILLCERT_PII_HMAC_KEY.
+SKILLCERT_PII_HMAC_KEY_PREVIOUS = env_str("SKILLCERT_PII_HMAC_KEY_PREVIOUS", "") or None
 
 LOGGING = {
     "version": 1,

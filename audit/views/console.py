@@ -62,7 +62,7 @@ def _search(kind: str, query: str) -> dict:
         )
     elif kind == "id_number":
         number = "".join(query.split()).upper()
-        hashes = [pii.lookup_hash(id_type=t, number=number) for t in Person.IdType.values]
+        hashes = [h for t in Person.IdType.values for h in pii.lookup_hashes(id_type=t, number=number)]
         found["people"] = list(Person.objects.filter(id_number_hash__in=hashes))
     elif kind == "plan":
         found["plans"] = list(

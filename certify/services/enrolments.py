@@ -159,7 +159,8 @@ def check_candidate(plan: AssessmentPlan, data: CandidateInput) -> Checked:
         return checked
 
     checked.id_hash = pii.lookup_hash(id_type=data.id_type, number=data.id_number)
-    person = Person.objects.filter(id_type=data.id_type, id_number_hash=checked.id_hash).first()
+    hashes = pii.lookup_hashes(id_type=data.id_type, number=data.id_number)
+    person = Person.objects.filter(id_type=data.id_type, id_number_hash__in=hashes).first()
     checked.person = person
     if person is not None:
         if person.name != data.name:

@@ -629,9 +629,10 @@ class _Roster:
 
     def by_number(self, number: str) -> Enrolment | None:
         for id_type in self.id_types:
-            found = self.by_hash.get((id_type, pii.lookup_hash(id_type=id_type, number=number)))
-            if found is not None:
-                return found
+            for digest in pii.lookup_hashes(id_type=id_type, number=number):
+                found = self.by_hash.get((id_type, digest))
+                if found is not None:
+                    return found
         return None
 
     def match(self, row: dict) -> tuple[Enrolment | None, list[tuple[str, str]]]:
@@ -645,7 +646,7 @@ class _Roster:
             agrees = (
                 number == person.id_number_masked
                 if masked
-                else pii.lookup_hash(id_type=person.id_type, number=number) == person.id_number_hash
+                else person.id_number_hash in pii.lookup_hashes(id_type=person.id_type, number=number)
             )
             if not agrees:
                 return None, [(H_ID_NUMBER, _("与报名编号对应考生的证件号码不一致，请核对"))]

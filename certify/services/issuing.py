@@ -666,7 +666,8 @@ def supplied_numbers_import(*, actor: User, plan: AssessmentPlan, file, filename
             (
                 passing[(t, digest)]
                 for t in sorted(id_types)
-                if (digest := pii.lookup_hash(id_type=t, number=row["id_number"])) and (t, digest) in passing
+                for digest in pii.lookup_hashes(id_type=t, number=row["id_number"])
+                if (t, digest) in passing
             ),
             None,
         )
