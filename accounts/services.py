@@ -47,10 +47,17 @@ def system_actor(name: str = "") -> User:
     username = f"{SYSTEM_USERNAME}:{name}" if name else SYSTEM_USERNAME
     user = User.objects.filter(username=username).first()
     if user is None:
-        user = User(username=username, full_name=f"系统任务 {name}" if name else "系统", is_active=False)
-        user.set_unusable_password()
-        user.save()
-    elif not is_system_user(user):
+        # Two worker processes may both start with this actor missing: the unique username lets one
+        # insert win, and the other (its savepoint rolled back) reads the winner's row.
+        candidate = User(username=username, full_name=f"系统任务 {name}" if name else "系统", is_active=False)
+        candidate.set_unusable_password()
+        try:
+            with transaction.atomic():
+                candidate.save()
+            user = candidate
+        except IntegrityError:
+            user = User.objects.get(username=username)
+    if not is_system_user(user):
         # an account someone can sign in to must never act, or be recorded, as the system
         raise RuntimeError(f"{username!r} exists but is not a system actor (active or with a password)")
     return user

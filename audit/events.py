@@ -72,6 +72,7 @@ class EventType(models.TextChoices):
     ISSUANCE_REQUESTED = "issuance.requested", _("申请核发证书")
     ISSUANCE_FAILED = "issuance.failed", _("核发证书未完成")
     ISSUANCE_COMPLETED = "issuance.completed", _("证书批次生成完毕")
+    ISSUANCE_RETRIED = "issuance.retried", _("重试发证批次")
     CERTIFICATE_ISSUED = "certificate.issued", _("核发证书")
     SUPPLIED_NUMBERS_IMPORTED = "certificate.supplied_numbers", _("导入省级下发证书编号")
     CERTIFICATE_PDF_RENDERED = "certificate.pdf_rendered", _("生成证书文件")

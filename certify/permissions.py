@@ -59,3 +59,7 @@ def is_plan_supervisor(user, plan) -> bool:
         and plan.supervisor_id == getattr(user, "pk", None)
         and is_bureau(user, BureauRole.SUPERVISOR)
     )
+
+
+def can_issue(user, organization) -> bool:
+    return has_org_perm(user, OrgPerm.ISSUE_CERTIFICATES, organization)

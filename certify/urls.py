@@ -51,6 +51,7 @@ plan_routes = [
     path("issuance/", certificates.issuance_progress, name="issuance_progress"),
     path("issuance.json", certificates.issuance_progress_json, name="issuance_progress_json"),
     path("issuance/combined.pdf", certificates.issuance_combined_pdf, name="issuance_combined_pdf"),
+    path("issuance/retry/", certificates.issuance_retry, name="issuance_retry"),
     path("issuance/retry/<int:certificate_id>/", certificates.certificate_retry, name="certificate_retry"),
 ]
 

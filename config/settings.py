@@ -216,6 +216,7 @@ CELERY_BEAT_SCHEDULE = {
     "audit-verify-nightly": {"task": "audit.tasks.audit_verify", "schedule": crontab(hour=2, minute=30)},
     "risk-scan": {"task": "audit.risk.scan_risks", "schedule": crontab(hour=3, minute=0)},
     "filings-expire": {"task": "certify.tasks.expire_filings", "schedule": crontab(hour=0, minute=10)},
+    "issuance-reconcile": {"task": "certify.tasks.reconcile_issuance", "schedule": crontab(minute="*/5")},
 }
 
 # --- history ----------------------------------------------------------------------------
@@ -235,6 +236,11 @@ SKILLCERT_RENEWAL_MIN_PLANS = env_int("SKILLCERT_RENEWAL_MIN_PLANS", 6, minimum=
 SKILLCERT_COPY_FAILURES_PER_LOCK = env_int("SKILLCERT_COPY_FAILURES_PER_LOCK", 5, minimum=1, maximum=50)
 SKILLCERT_COPY_LOCK_SECONDS = env_int("SKILLCERT_COPY_LOCK_SECONDS", 900, minimum=60)
 SKILLCERT_COPY_LOCK_MAX_SECONDS = env_int("SKILLCERT_COPY_LOCK_MAX_SECONDS", 86_400, minimum=60)
+
+# Issuing jobs left in progress this long (a worker killed, a message lost) are queued again by the
+# reconciler (Celery beat); after this many re-queues without finishing they are recorded as failed.
+SKILLCERT_STUCK_AFTER_MINUTES = env_int("SKILLCERT_STUCK_AFTER_MINUTES", 15, minimum=1)
+SKILLCERT_STUCK_MAX_REQUEUES = env_int("SKILLCERT_STUCK_MAX_REQUEUES", 3, minimum=1)
 
 # The shared person registry: registrations whose name does not match a known ID number are
 # refused, audited and counted; past these limits (per clerk, per organisation) registering pauses.

@@ -18,9 +18,12 @@ from accounts.roles import BureauRole, OrgPerm
 from audit.chain import diff
 from audit.events import EventType
 from audit.services import audit_append
+from certify import dispatch
 from certify.images import ImageRejected, normalise_seal
 from certify.models import Certificate, IssuanceBatch, Seal
-from certify.services.issuing import EMPTY_WORK_TYPE, can_issue, certificate_view_copy_pdf, sign
+from certify.permissions import can_issue
+from certify.services.payload import EMPTY_WORK_TYPE, sign
+from certify.services.rendering import certificate_view_copy_pdf
 
 C = Certificate.Status
 CORRECTABLE = ("holder_name", "work_type_name")
@@ -120,12 +123,6 @@ def certificate_reinstate(*, actor: User, certificate: Certificate, reason: str)
     )
 
 
-def _render_after_commit(certificate_id: int, batch_id: int | None) -> None:
-    from certify.services.issuing import _dispatch_renders
-
-    transaction.on_commit(lambda: _dispatch_renders([certificate_id], batch_id))
-
-
 @transaction.atomic
 def certificate_reissue(*, actor: User, certificate: Certificate, reason: str) -> Certificate:
     """补发 a lost certificate: same number and signature (its QR stays valid), a new print serial."""
@@ -159,7 +156,7 @@ def certificate_reissue(*, actor: User, certificate: Certificate, reason: str) -
         data=data,
         reason=reason,
     )
-    _render_after_commit(certificate.pk, None)
+    dispatch.render_certificates([certificate.pk], None)
     return certificate
 
 
@@ -221,7 +218,7 @@ def certificate_correct(*, actor: User, certificate: Certificate, reason: str, *
         data={"number": certificate.number, "version": new.version, "replaces": certificate.pk, "changes": changed},
         reason=reason,
     )
-    _render_after_commit(new.pk, None)
+    dispatch.render_certificates([new.pk], None)
     return new
 
 

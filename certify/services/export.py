@@ -42,7 +42,7 @@ from certify import numbering
 from certify.errors import ImportRejected
 from certify.excel import Column, ParsedTable, RowError, read_table, write_table
 from certify.models import Certificate, ExportBatch
-from certify.services.issuing import EMPTY_WORK_TYPE, id_number_of
+from certify.services.payload import EMPTY_WORK_TYPE, id_number_of
 
 U = Certificate.UploadStatus
 NEW, UPDATE = "new", "update"

@@ -22,7 +22,7 @@ from audit.history import bulk_update_audited
 from audit.services import audit_append
 from certify import pii
 from certify.models import Certificate, Person
-from certify.services.issuing import CHECK_CODE_PURPOSE
+from certify.services.payload import CHECK_CODE_PURPOSE
 
 
 @dataclass

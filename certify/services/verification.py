@@ -42,7 +42,7 @@ from certify.checkcode import normalise_check_code
 from certify.models import Certificate, Filing
 from certify.pdf import CERTIFICATE_LOOKUP_URL, ORGANIZATION_LOOKUP_URL
 from certify.services.filings import filing_coverage
-from certify.services.issuing import EMPTY_WORK_TYPE, check_code_of, id_number_of, payload_of
+from certify.services.payload import EMPTY_WORK_TYPE, check_code_of, id_number_of, payload_of
 from certify.signing import ALG, PAYLOAD_VERSION, PAYLOAD_VERSIONS, certificate_keyring
 
 logger = logging.getLogger(__name__)

@@ -19,8 +19,10 @@ from accounts.permissions import is_bureau_reader, require
 from accounts.selectors import organization_get_for_user
 from certify import numbering
 from certify.models import Certificate, IssuanceBatch, Seal
+from certify.permissions import can_issue
 from certify.services import certificates as lifecycle
-from certify.services import issuing
+from certify.services import issuing, payload, recovery, rendering
+from certify.services import supplied_numbers as province_numbers
 from certify.services.export import can_export
 from certify.views.plans import plan_context
 from certify.views.uploads import run_import
@@ -67,7 +69,7 @@ def _certificate(request, org_id: int, certificate_id: int):
 @login_required
 def issuance_start(request, org_id: int, plan_id: int):
     org, plan = plan_context(request, org_id, plan_id)
-    require(issuing.can_issue(request.user, org), _("您没有核发本机构证书的权限"))
+    require(can_issue(request.user, org), _("您没有核发本机构证书的权限"))
     try:
         issuing.issuance_request(actor=request.user, plan=plan)
     except ValidationError as exc:
@@ -98,10 +100,11 @@ def issuance_progress(request, org_id: int, plan_id: int):
             "org": org,
             "plan": plan,
             "batch": batch,
-            "progress": issuing.batch_progress(batch),
+            "progress": rendering.batch_progress(batch),
             "failed": certificates.filter(pdf_status=Certificate.PdfStatus.FAILED),
             "certificates": certificates,
-            "can_issue": issuing.can_issue(request.user, org),
+            "can_issue": can_issue(request.user, org),
+            "can_retry": batch.status == IssuanceBatch.Status.FAILED and can_issue(request.user, org),
         },
     )
 
@@ -110,7 +113,7 @@ def issuance_progress(request, org_id: int, plan_id: int):
 @login_required
 def issuance_progress_json(request, org_id: int, plan_id: int):
     _org, plan = plan_context(request, org_id, plan_id)
-    response = JsonResponse(issuing.batch_progress(_batch(plan)))
+    response = JsonResponse(rendering.batch_progress(_batch(plan)))
     response["Cache-Control"] = "no-store"
     return response
 
@@ -122,13 +125,28 @@ def certificate_retry(request, org_id: int, plan_id: int, certificate_id: int):
     certificate = Certificate.objects.filter(plan=plan, pk=certificate_id).first()
     if certificate is None:
         raise Http404("证书不存在")
-    require(issuing.can_issue(request.user, org), _("您没有核发本机构证书的权限"))
+    require(can_issue(request.user, org), _("您没有核发本机构证书的权限"))
     try:
-        issuing.certificate_pdf_retry(actor=request.user, certificate=certificate)
+        rendering.certificate_pdf_retry(actor=request.user, certificate=certificate)
     except ValidationError as exc:
         messages.error(request, error_text(exc))
     else:
         messages.success(request, _("已重新生成 %(n)s。") % {"n": certificate.number})
+    return redirect("certify:issuance_progress", org_id=org.pk, plan_id=plan.pk)
+
+
+@require_POST
+@login_required
+def issuance_retry(request, org_id: int, plan_id: int):
+    """A failed batch again: its allocation if that never finished, every failed PDF, the print file."""
+    org, plan = plan_context(request, org_id, plan_id)
+    require(can_issue(request.user, org), _("您没有核发本机构证书的权限"))
+    try:
+        recovery.issuance_retry(actor=request.user, batch=_batch(plan))
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("已重新开始处理出错的部分，请稍候。"))
     return redirect("certify:issuance_progress", org_id=org.pk, plan_id=plan.pk)
 
 
@@ -156,8 +174,8 @@ def issuance_combined_pdf(request, org_id: int, plan_id: int):
 def supplied_numbers(request, org_id: int, plan_id: int):
     """Numbers the provincial system assigned, uploaded before issuing (optional)."""
     org, plan = plan_context(request, org_id, plan_id)
-    require(issuing.can_issue(request.user, org), _("您没有核发本机构证书的权限"))
-    form, count, errors = run_import(request, issuing.supplied_numbers_import, plan=plan)
+    require(can_issue(request.user, org), _("您没有核发本机构证书的权限"))
+    form, count, errors = run_import(request, province_numbers.supplied_numbers_import, plan=plan)
     if count is not None:
         messages.success(request, _("已导入 %(n)d 个省级下发的证书编号，核发时将使用这些编号。") % {"n": count})
         return redirect(plan)
@@ -217,7 +235,7 @@ def certificate_detail(request, org_id: int, certificate_id: int):
             "org": org,
             "certificate": certificate,
             "versions": Certificate.objects.filter(number=certificate.number).order_by("-version"),
-            "verify_url": issuing.verify_url(certificate),
+            "verify_url": payload.verify_url(certificate),
             "can_change": can_change,
             "revoke_form": RevokeForm(),
             "reason_form": ReasonForm(),

@@ -29,11 +29,12 @@ from certify.models import AssessmentPlan, Enrolment, IssuanceBatch, Objection, 
 from certify.permissions import (
     can_approve_results,
     can_assign_supervisors,
+    can_issue,
     can_manage_plans,
     can_register_candidates,
     can_score_plan,
 )
-from certify.services import calendar, issuing
+from certify.services import calendar
 from certify.services import plans as services
 from certify.services.publicity import objection_record, objection_resolve
 from config.web import apply_service_errors, error_text, paginate, querystring
@@ -120,7 +121,7 @@ def plan_detail(request, org_id: int, plan_id: int):
     issued = plan.certificates.exists()
     has_batch = IssuanceBatch.objects.filter(plan=plan).exists()
     can_manage = can_manage_plans(user, org)
-    can_issue_here = issuing.can_issue(user, org)
+    can_issue_here = can_issue(user, org)
     show_actions = (
         (can_manage and plan.status not in (AssessmentPlan.Status.CLOSED, AssessmentPlan.Status.CANCELLED))
         or (can_approve_results(user, org) and plan.status == AssessmentPlan.Status.SCORING)

@@ -1,4 +1,4 @@
-// Live progress of a certificate batch: polls the JSON endpoint until nothing is pending, then
+// Live progress of a certificate batch: polls the JSON endpoint until the batch is finished, then
 // reloads once so the page shows the final list and the print file. Without JavaScript the page
 // offers a refresh link instead.
 (function () {
@@ -16,7 +16,7 @@
         document.getElementById("p-bar").style.width = (total ? Math.round((p.done * 100) / total) : 0) + "%";
         document.getElementById("p-counts").textContent =
           "已完成 " + p.done + " / " + total + "，失败 " + p.failed + "，剩余 " + p.remaining;
-        var running = p.status === "pending" || p.remaining > 0 || (p.status === "running" && !p.failed);
+        var running = !p.finished;
         if (running) { wasRunning = true; window.setTimeout(tick, 1500); }
         else if (wasRunning) { window.location.reload(); }
       })

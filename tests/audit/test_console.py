@@ -96,7 +96,7 @@ def test_looking_at_a_certificate_in_the_console_is_itself_audited(world, as_use
 
 
 def test_search_by_id_number_is_logged_without_the_number(world, as_user, issued):
-    from certify.services.issuing import id_number_of
+    from certify.services.payload import id_number_of
 
     number = id_number_of(issued[0].person)
     response = assert_status(as_user(world.bureau_auditor), "post", reverse("audit:console"), 200, {"q": number})

@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw
 
 from certify.checkcode import format_check_code
 from certify.models import Certificate, IssuanceBatch, Seal
-from certify.services.issuing import check_code_of, id_number_of
+from certify.services.payload import check_code_of, id_number_of
 from tests.helpers import assert_one_event, assert_status, check_guards
 
 pytestmark = pytest.mark.django_db

@@ -34,7 +34,7 @@ from certify.services.export import (
     upload_feedback_import,
     upload_result_record,
 )
-from certify.services.issuing import id_number_of
+from certify.services.payload import id_number_of
 from tests.helpers import assert_one_event, assert_status, check_guards
 
 DEFAULT_HEADERS = [

@@ -7,9 +7,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from audit.models import AuditEvent
-from certify import numbering
+from certify import dispatch, numbering
 from certify.models import Certificate, IssuanceBatch, NumberCounter
-from certify.services import issuing
+from certify.services import issuing, payload, rendering, supplied_numbers
 from certify.services.filings import filing_suspend
 from certify.signing import certificate_keyring
 
@@ -35,9 +35,9 @@ def test_only_passing_candidates_get_certificates_with_well_formed_numbers(world
 def test_every_certificate_is_signed_over_its_printed_fields(issued):
     ring = certificate_keyring()
     for certificate in issued:
-        payload = issuing.payload_of(certificate)
-        assert ring.verify(kid=certificate.key_id, payload=payload, signature=certificate.signature)
-        tampered = payload.replace(certificate.holder_name.encode(), "王五".encode())
+        signed = payload.payload_of(certificate)
+        assert ring.verify(kid=certificate.key_id, payload=signed, signature=certificate.signature)
+        tampered = signed.replace(certificate.holder_name.encode(), "王五".encode())
         assert not ring.verify(kid=certificate.key_id, payload=tampered, signature=certificate.signature)
 
 
@@ -127,7 +127,7 @@ def test_a_holder_of_the_same_certificate_from_another_plan_is_passed_over(world
     from certify.services import calendar
 
     plan = plan_factory(title="第二次申报同一等级", exam_date=calendar.add_working_days(timezone.localdate(), 10))
-    number = issuing.id_number_of(holder.person)
+    number = payload.id_number_of(holder.person)
     again = enrolment_register(actor=world.a_operator, plan=plan, data=candidate(holder.holder_name, number))
     assert any("一人多证" in w for w in again.warnings)
     enrolment_set_photo(actor=world.a_operator, enrolment=again, data=photo_bytes())
@@ -169,7 +169,7 @@ def test_only_issuers_may_request(world, closed_plan):
 
 # --- idempotency -------------------------------------------------------------------------------
 def test_a_double_click_does_not_start_a_second_batch(world, closed_plan, monkeypatch):
-    monkeypatch.setattr(issuing, "_dispatch_batch", lambda batch_id: None)  # the job has not run yet
+    monkeypatch.setattr(dispatch, "issue_batch", lambda batch_id: None)  # the job has not run yet
     issuing.issuance_request(actor=world.a_operator, plan=closed_plan)
     with pytest.raises(ValidationError, match="正在核发中"):
         issuing.issuance_request(actor=world.a_operator, plan=closed_plan)
@@ -179,9 +179,9 @@ def test_a_double_click_does_not_start_a_second_batch(world, closed_plan, monkey
 def test_the_same_job_delivered_twice_gives_one_certificate_and_one_pdf_each(
     world, closed_plan, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(issuing, "_dispatch_batch", lambda batch_id: None)
+    monkeypatch.setattr(dispatch, "issue_batch", lambda batch_id: None)
     renders = []
-    monkeypatch.setattr(issuing, "_dispatch_renders", lambda ids, batch_id: renders.append(list(ids)))
+    monkeypatch.setattr(dispatch, "render_certificates", lambda ids, batch_id: renders.append(list(ids)))
     batch = issuing.issuance_request(actor=world.a_operator, plan=closed_plan)
     with django_capture_on_commit_callbacks(execute=True):
         first = issuing.issuance_allocate(batch_id=batch.pk)
@@ -191,8 +191,8 @@ def test_the_same_job_delivered_twice_gives_one_certificate_and_one_pdf_each(
     assert NumberCounter.objects.get().last_serial == 3
     ids = renders[0]
     for pk in ids:  # every render task delivered twice
-        assert issuing.certificate_render(certificate_id=pk) is True
-        assert issuing.certificate_render(certificate_id=pk) is False
+        assert rendering.certificate_render(certificate_id=pk) is True
+        assert rendering.certificate_render(certificate_id=pk) is False
     assert AuditEvent.objects.filter(event_type="certificate.pdf_rendered").count() == 3
     assert Certificate.objects.filter(pdf_status="done").count() == 3
 
@@ -206,7 +206,7 @@ def test_rerunning_a_finished_batch_issues_nothing_new(world, issued, closed_pla
 def test_a_failed_pdf_is_shown_with_its_reason_and_can_be_retried(
     world, closed_plan, monkeypatch, django_capture_on_commit_callbacks
 ):
-    import certify.services.issuing as module
+    import certify.services.rendering as module
 
     def broken(context):
         raise RuntimeError("渲染服务暂时不可用")
@@ -214,13 +214,16 @@ def test_a_failed_pdf_is_shown_with_its_reason_and_can_be_retried(
     monkeypatch.setattr(module, "render_certificate_pdf", broken)
     with django_capture_on_commit_callbacks(execute=True):
         batch = issuing.issuance_request(actor=world.a_operator, plan=closed_plan)
-    progress = issuing.batch_progress(batch)
+    batch.refresh_from_db()
+    progress = rendering.batch_progress(batch)
     assert (progress["failed"], progress["done"], progress["remaining"]) == (3, 0, 0)
     failed = Certificate.objects.filter(pdf_status="failed").first()
-    assert failed.pdf_error == "渲染服务暂时不可用"
+    # the reason in words, then what to do (issue 15)
+    assert failed.pdf_error.startswith("渲染服务暂时不可用。可点击“重试”")
+    assert batch.status == "failed" and progress["finished"]  # every certificate done or failed
     monkeypatch.undo()
     with django_capture_on_commit_callbacks(execute=True):
-        issuing.certificate_pdf_retry(actor=world.a_operator, certificate=failed)
+        rendering.certificate_pdf_retry(actor=world.a_operator, certificate=failed)
     failed.refresh_from_db()
     assert failed.pdf_status == "done"
 
@@ -306,7 +309,7 @@ def test_numbers_supplied_by_the_province_are_used_when_issuing(world, closed_pl
         ["张伟", ids["张伟"], _province_number(world.org_a, 4, 501)],
         ["刘洋", ids["刘洋"], _province_number(world.org_a, 4, 502)],
     ]
-    assert issuing.supplied_numbers_import(actor=world.a_operator, plan=closed_plan, file=_supplied(rows)) == 2
+    assert supplied_numbers.supplied_numbers_import(actor=world.a_operator, plan=closed_plan, file=_supplied(rows)) == 2
     with django_capture_on_commit_callbacks(execute=True):
         issuing.issuance_request(actor=world.a_operator, plan=closed_plan)
     numbers = dict(Certificate.objects.values_list("holder_name", "number"))
@@ -328,6 +331,6 @@ def test_supplied_numbers_are_checked_row_by_row_and_nothing_is_kept_on_error(wo
         ["刘洋", ids["刘洋"], good],  # duplicate in the file
     ]
     with pytest.raises(ImportRejected) as caught:
-        issuing.supplied_numbers_import(actor=world.a_operator, plan=closed_plan, file=_supplied(rows))
+        supplied_numbers.supplied_numbers_import(actor=world.a_operator, plan=closed_plan, file=_supplied(rows))
     assert [(e.row, e.column) for e in caught.value.errors] == [(3, "证书编号"), (4, "证件号码"), (5, "证书编号")]
     assert not Enrolment.objects.exclude(supplied_number="").exists()

@@ -18,7 +18,7 @@ import pytest
 from django.db import connection
 from PIL import Image
 
-from certify import numbering
+from certify import dispatch, numbering
 from certify.models import Certificate, Enrolment, PlanAssessor
 from tests.workflow import candidate_ids, occ
 
@@ -137,7 +137,7 @@ def test_four_processes_issue_1000_certificates_without_duplicates_or_gaps(world
 
     started = time.perf_counter()
     plans = _closed_plans(world, today)
-    monkeypatch.setattr(issuing, "_dispatch_batch", lambda batch_id: None)  # the test runs the jobs itself
+    monkeypatch.setattr(dispatch, "issue_batch", lambda batch_id: None)  # the test runs the jobs itself
     issue_date = max(p.publicity_end for p in plans) + dt.timedelta(days=1)
     batches = [issuing.issuance_request(actor=world.a_operator, plan=p, issue_date=issue_date) for p in plans]
     setup = time.perf_counter() - started

@@ -13,7 +13,7 @@ from audit.verify import verify_all
 from certify import pii
 from certify.models import Certificate, Person
 from certify.services.enrolments import enrolment_register
-from certify.services.issuing import check_code_of, id_number_of
+from certify.services.payload import check_code_of, id_number_of
 from certify.services.pii_rotation import pii_rotate
 from tests.workflow import candidate
 

@@ -58,7 +58,7 @@ def _secrets_of_org_a(certificate) -> list[str]:
 
 
 def _id_of(certificate) -> str:
-    from certify.services.issuing import id_number_of
+    from certify.services.payload import id_number_of
 
     return id_number_of(certificate.person)
 

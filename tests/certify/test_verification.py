@@ -17,6 +17,7 @@ from django.test import Client
 from django.utils import timezone
 
 from audit.events import EventType
+from certify import dispatch
 from certify.checkcode import format_check_code, normalise_check_code
 from certify.models import Certificate
 from certify.services import verification
@@ -27,7 +28,7 @@ from certify.services.certificates import (
     certificate_suspend,
 )
 from certify.services.filings import filing_revoke
-from certify.services.issuing import check_code_of, id_number_of, payload_of, verify_url
+from certify.services.payload import check_code_of, id_number_of, payload_of, verify_url
 from config import ratelimit
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +54,7 @@ def certs(world, closed_plan, django_capture_on_commit_callbacks, monkeypatch):
     """The closed plan's three certificates, issued through the batch job, without rendering PDFs."""
     from certify.services import issuing
 
-    monkeypatch.setattr(issuing, "_dispatch_renders", lambda ids, batch_id: None)
+    monkeypatch.setattr(dispatch, "render_certificates", lambda ids, batch_id: None)
     with django_capture_on_commit_callbacks(execute=True):
         issuing.issuance_request(actor=world.a_operator, plan=closed_plan)
     certificates = list(Certificate.objects.filter(plan=closed_plan).select_related("person").order_by("number"))

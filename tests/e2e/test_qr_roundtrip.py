@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 
 from certify.services.certificates import certificate_revoke
-from certify.services.issuing import verify_url
+from certify.services.payload import verify_url
 
 zxingcpp = pytest.importorskip("zxingcpp")
 Image = pytest.importorskip("PIL.Image")

@@ -14,7 +14,7 @@ import pytest
 from django.db import connections
 
 from certify.services.certificates import certificate_revoke
-from certify.services.issuing import verify_url
+from certify.services.payload import verify_url
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
