@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.models import Organization, User
 from certify.models import Filing, Occupation, Standard, StandardVersion
+from certify.scenarios import plan_walk
 from certify.services.catalogue import catalogue_import_builtin
 from certify.services.filings import ScopeSpec, filing_create, filing_suspend
 from certify.services.standards import (
@@ -207,59 +208,6 @@ def _score_all(plan, marks: dict[str, tuple]) -> None:
                 score_submit(actor=member.user, enrolment=enrolment, component="practical", value=practical + bump)
         marker = PlanAssessor.objects.filter(plan=plan, duty="theory").first().user
         score_submit(actor=marker, enrolment=enrolment, component="theory", value=theory)
-
-
-def plan_walk(
-    plan,
-    *,
-    operator: User,
-    until: str,
-    reviewer: User | None = None,
-    score=None,
-    filed_on: dt.date | None = None,
-    publicity_on: dt.date | None = None,
-    photo: bytes | None = None,
-):
-    """Take a draft plan whose panel has declared along its lifecycle, through the services, as far
-    as ``until`` (filed, in_progress, scoring, publicity or closed) and return it.
-
-    Filed on ``filed_on`` (default: two weeks before the exam), started on the exam date;
-    ``score(plan)`` enters the marks once scoring begins; ``reviewer`` approves the results;
-    publicity starts on ``publicity_on`` (default: the exam date); with ``photo`` every candidate
-    gets that photo; the plan closes the day after its publicity ends. Used by the demo and bench/.
-    """
-    from certify.models import AssessmentPlan
-    from certify.services.enrolments import enrolment_set_photo
-    from certify.services.plans import (
-        plan_approve_results,
-        plan_begin_scoring,
-        plan_close,
-        plan_file,
-        plan_start,
-        plan_start_publicity,
-    )
-
-    S = AssessmentPlan.Status
-    steps = [S.FILED, S.IN_PROGRESS, S.SCORING, S.PUBLICITY, S.CLOSED]
-    if until not in steps:
-        raise ValueError(f"plan_walk cannot stop at {until!r}")
-    wanted = steps[: steps.index(until) + 1]
-    plan = plan_file(actor=operator, plan=plan, today=filed_on or plan.exam_date - dt.timedelta(days=14))
-    if S.IN_PROGRESS in wanted:
-        plan = plan_start(actor=operator, plan=plan, today=plan.exam_date)
-    if S.SCORING in wanted:
-        plan = plan_begin_scoring(actor=operator, plan=plan)
-        if score is not None:
-            score(plan)
-    if S.PUBLICITY in wanted:
-        plan_approve_results(actor=reviewer, plan=plan)
-        plan = plan_start_publicity(actor=operator, plan=plan, today=publicity_on or plan.exam_date)
-        if photo is not None:
-            for enrolment in plan.enrolments.all():
-                enrolment_set_photo(actor=operator, enrolment=enrolment, data=photo)
-    if S.CLOSED in wanted:
-        plan = plan_close(actor=operator, plan=plan, today=plan.publicity_end + dt.timedelta(days=1))
-    return plan
 
 
 def seed_plans(*, today: dt.date) -> None:
