@@ -79,7 +79,12 @@ def _is_verified(user) -> bool:
 
 
 def verification_pending(request) -> bool:
-    return bool(request.session.get(PENDING_KEY)) and not _is_verified(request.user)
+    if not request.session.get(PENDING_KEY) or _is_verified(request.user):
+        return False
+    if not has_two_factor(request.user):  # reset by an administrator meanwhile: nothing to enter
+        request.session.pop(PENDING_KEY, None)
+        return False
+    return True
 
 
 def mark_verified(request) -> None:

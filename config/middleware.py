@@ -35,7 +35,8 @@ class PrivateCacheMiddleware:
     """Signed-in pages carry names, masked ID numbers and PDFs: no browser or proxy may keep them.
 
     Only a request that came with a session cookie can belong to a signed-in user, so public pages
-    (verification, publicity) are left alone and their session is never loaded.
+    (verification, publicity) are left alone and their session is never loaded. A response that
+    already says no-store (a PDF, a revealed ID number) keeps its own header.
     """
 
     def __init__(self, get_response):
@@ -43,9 +44,9 @@ class PrivateCacheMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if settings.SESSION_COOKIE_NAME in request.COOKIES:
+        if settings.SESSION_COOKIE_NAME in request.COOKIES and "no-store" not in response.get("Cache-Control", ""):
             user = getattr(request, "user", None)
             if user is not None and user.is_authenticated:
-                patch_cache_control(response, no_store=True, no_cache=True, private=True, max_age=0)
+                patch_cache_control(response, no_store=True, private=True)
                 response.headers.pop("Expires", None)
         return response

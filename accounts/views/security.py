@@ -164,10 +164,14 @@ def bureau_security(request):
     )
 
 
-def _bureau_user_action(request, action, done: str):
+def _bureau_user_action(request, action, done: str, *, any_case: bool = False):
     require(is_bureau(request.user, BureauRole.BUREAU_ADMIN), _("只有人社局管理员可以执行此操作"))
     form = UsernameForm(request.POST)
-    user = User.objects.filter(username=form.cleaned_data["username"].strip()).first() if form.is_valid() else None
+    user = None
+    if form.is_valid():
+        name = form.cleaned_data["username"].strip()
+        # lock-outs are listed under the case-folded name; any spelling of it clears the same key
+        user = User.objects.filter(**{"username__iexact" if any_case else "username": name}).first()
     if user is None:
         messages.error(request, _("没有这个账号，请核对登录账号。"))
         return redirect("accounts:bureau_security")
@@ -183,7 +187,7 @@ def _bureau_user_action(request, action, done: str):
 @require_POST
 @login_required
 def bureau_unlock_user(request):
-    return _bureau_user_action(request, services.login_unlock_user, _("已解除 %(user)s 的登录锁定。"))
+    return _bureau_user_action(request, services.login_unlock_user, _("已解除 %(user)s 的登录锁定。"), any_case=True)
 
 
 @require_POST

@@ -219,3 +219,22 @@ def test_the_bureau_admin_resets_anyones_two_factor(world, as_user, audit_probe)
     assert_status(as_user(world.bureau_admin), "post", url, 302, {"username": "bureau_auditor"})
 
     assert_one_event(probe, event_type="user.otp_reset", actor=world.bureau_admin)
+
+
+def test_a_reset_while_the_code_step_is_pending_lets_the_user_through(world, as_user):
+    _enable(world.a_viewer)
+    client = _password_sign_in("a_viewer")
+    assert client.get(reverse("home"))["Location"] == VERIFY
+
+    services.two_factor_reset(actor=world.bureau_admin, user=world.a_viewer)
+
+    assert client.get(reverse("home")).status_code == 200
+
+
+def test_django_otps_own_admin_pages_for_devices_are_not_registered():
+    from django.contrib import admin
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    assert not admin.site.is_registered(TOTPDevice)
+    assert not admin.site.is_registered(StaticDevice)

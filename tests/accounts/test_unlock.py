@@ -115,3 +115,18 @@ def test_unlocking_a_member_with_no_failures_changes_nothing(world, as_user, aud
 
     assert "无需解除锁定" in response.content.decode()
     assert probe.events() == []
+
+
+def test_the_bureau_unlocks_a_lock_listed_under_the_case_folded_name(world, as_user):
+    from accounts.models import User
+
+    User.objects.create_user("Li_Ming", password=PASSWORD)
+    _lock_out("LI_MING")
+    assert _sign_in("Li_Ming") == 429
+    assert "li_ming" in as_user(world.bureau_admin).get(reverse("accounts:bureau_security")).content.decode()
+
+    assert_status(
+        as_user(world.bureau_admin), "post", reverse("accounts:bureau_unlock_user"), 302, {"username": "li_ming"}
+    )
+
+    assert _sign_in("Li_Ming") == 302
