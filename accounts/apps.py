@@ -8,4 +8,4 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from accounts import signals  # noqa: F401  (login/logout audit)
+        from accounts import checks, signals  # noqa: F401  (system checks; login/logout audit)

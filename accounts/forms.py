@@ -20,7 +20,11 @@ class LoginForm(AuthenticationForm):
 
 
 class MemberAddForm(forms.Form):
-    username = forms.CharField(label=_("登录账号"), max_length=150, help_text=_("已有账号的同事直接填写其账号"))
+    username = forms.CharField(
+        label=_("登录账号"),
+        max_length=150,
+        help_text=_("新同事：填写新账号名、姓名和初始密码。已有账号的同事：只填账号和角色，对方接受邀请后加入。"),
+    )
     full_name = forms.CharField(label=_("姓名"), max_length=60, required=False)
     phone = forms.CharField(label=_("手机号码"), max_length=20, required=False)
     role = forms.ChoiceField(label=_("角色"), choices=Role.choices)
@@ -74,3 +78,29 @@ class PasswordChangeForm(forms.Form):
         if data.get("new_password1") and data.get("new_password1") != data.get("new_password2"):
             self.add_error("new_password2", _("两次输入的新密码不一致"))
         return data
+
+
+class TwoFactorCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("验证码"),
+        max_length=32,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}),
+        help_text=_("手机验证器上的 6 位数字；手机不在身边时，可输入一个恢复码（每个只能用一次）"),
+    )
+
+
+class TwoFactorEnableForm(forms.Form):
+    code = forms.CharField(
+        label=_("验证码"),
+        max_length=16,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        help_text=_("扫描二维码后，输入验证器显示的 6 位数字"),
+    )
+
+
+class UsernameForm(forms.Form):
+    username = forms.CharField(label=_("登录账号"), max_length=150)
+
+
+class AddressForm(forms.Form):
+    ip_address = forms.GenericIPAddressField(label=_("IP 地址"))

@@ -1,8 +1,11 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
@@ -136,6 +139,76 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.organization}：{self.get_role_display()}"
+
+
+class MembershipInvitation(models.Model):
+    """An organisation admin's invitation of an existing account; its owner accepts or declines.
+
+    ``user`` is set only when the username named an account that may join; the inviter is told
+    the same thing whatever the username was, so an invitation without a user is one nobody
+    sees. Accepting creates the membership (and its role's grants) like adding a member does.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待对方接受")
+        ACCEPTED = "accepted", _("已接受")
+        DECLINED = "declined", _("已谢绝")
+        CANCELLED = "cancelled", _("已撤回")
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="invitations", verbose_name=_("机构")
+    )
+    username = models.CharField(_("被邀请账号"), max_length=150)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="invitations",
+        verbose_name=_("被邀请用户"),
+    )
+    role = models.CharField(_("角色"), max_length=20, choices=Role.choices)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("邀请人"),
+    )
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(_("邀请时间"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+
+    history = audited_history()
+    objects = AuditedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("成员邀请")
+        verbose_name_plural = _("成员邀请")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "username"],
+                condition=models.Q(status="pending"),
+                name="invitation_one_pending_per_username",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="pending", decided_at__isnull=True)
+                | (~models.Q(status="pending") & models.Q(decided_at__isnull=False)),
+                name="invitation_decided_iff_not_pending",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} → {self.organization}：{self.get_role_display()}"
+
+    @property
+    def expires_at(self):
+        return self.created_at + timedelta(days=settings.SKILLCERT_INVITATION_DAYS)
+
+    @property
+    def is_expired(self) -> bool:
+        return self.status == self.Status.PENDING and timezone.now() >= self.expires_at
 
 
 class OrganizationUserObjectPermission(UserObjectPermissionBase):

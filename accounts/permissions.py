@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from guardian.core import ObjectPermissionChecker
 
-from accounts.models import Organization
+from accounts.models import Membership, Organization
 from accounts.roles import READ_PERMS, BureauRole, OrgPerm
 
 BUREAU_READERS = frozenset({BureauRole.BUREAU_ADMIN, BureauRole.BUREAU_AUDITOR})
@@ -94,6 +94,16 @@ def can_view_personal_data(user, organization: Organization) -> bool:
 def can_manage_members(user, organization: Organization) -> bool:
     """The organisation's admins; the bureau admin too, so an organisation never locks itself out."""
     return is_bureau(user, BureauRole.BUREAU_ADMIN) or has_org_perm(user, OrgPerm.MANAGE_MEMBERS, organization)
+
+
+def can_manage_account_security(user, account, organization: Organization | None = None) -> bool:
+    """Lift a sign-in lock-out, reset two-factor sign-in: the bureau admin for anyone; an
+    organisation's admins for that organisation's members only."""
+    if is_bureau(user, BureauRole.BUREAU_ADMIN):
+        return True
+    if organization is None or not has_org_perm(user, OrgPerm.MANAGE_MEMBERS, organization):
+        return False
+    return Membership.objects.filter(user=account, organization=organization).exists()
 
 
 def can_manage_organizations(user) -> bool:

@@ -106,3 +106,21 @@ def mask_name(name: str) -> str:
     if len(name) == 2:
         return name[0] + "*"
     return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+# --- passwords ---------------------------------------------------------------------------
+class DifferentFromCurrentPasswordValidator:
+    """A new password must differ from the one it replaces (a forced change is no change otherwise).
+
+    Compares without the side effect of ``User.check_password`` (which re-saves an upgraded hash).
+    """
+
+    def validate(self, password, user=None):
+        from django.contrib.auth.hashers import check_password
+
+        current = getattr(user, "password", "") if user is not None and getattr(user, "pk", None) else ""
+        if current and check_password(password, current):
+            raise ValidationError(_("新密码不能与原密码相同，请换一个"), code="password_unchanged")
+
+    def get_help_text(self):
+        return _("新密码不能与原密码相同。")

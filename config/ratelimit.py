@@ -20,3 +20,25 @@ def hit(scope: str, key: str, *, limit: int, window: int) -> bool:
         cache.add(cache_key, 1, timeout=window + 5)
         count = 1
     return count > limit
+
+
+def _failure_key(scope: str, key: str, window: int) -> str:
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    return f"rl-fail:{scope}:{digest}:{int(time.time() // window)}"
+
+
+def failures(scope: str, key: str, *, window: int) -> int:
+    """Failures counted in this window by ``record_failure`` (successes are never counted)."""
+    return int(cache.get(_failure_key(scope, key, window)) or 0)
+
+
+def record_failure(scope: str, key: str, *, window: int) -> int:
+    """Count one failure; return the count of this window."""
+    cache_key = _failure_key(scope, key, window)
+    if cache.add(cache_key, 1, timeout=window + 5):
+        return 1
+    try:
+        return cache.incr(cache_key)
+    except ValueError:  # expired between add and incr
+        cache.add(cache_key, 1, timeout=window + 5)
+        return 1

@@ -8,6 +8,7 @@ media, zh-hans, Asia/Shanghai. Production: ``DATABASE_URL`` (PostgreSQL),
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -65,7 +66,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "guardian",
     "simple_history",
+    # before accounts, whose admin module takes their editable device admins out
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
+    # after accounts, so a failed sign-in is recorded before the lock-out it may start
+    "axes",
     "audit",
     "certify",
 ]
@@ -74,16 +81,22 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.middleware.ContentSecurityPolicyMiddleware",
+    # early, so sign-outs by the session timeout are recorded with the client's address too
+    "audit.middleware.AuditContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "config.middleware.PrivateCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "accounts.middleware.MustChangePasswordMiddleware",
-    "audit.middleware.AuditContextMiddleware",
+    "accounts.middleware.SessionTimeoutMiddleware",
+    "accounts.middleware.AccountGateMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # last: turns a lock-out flagged during authenticate() into the lock-out page
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -133,6 +146,8 @@ else:
 # --- auth -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # first: refuses every authenticate() call (site login, admin login) while locked out
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -143,12 +158,53 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.validators.DifferentFromCurrentPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
+# The absolute limit of a sign-in (accounts.middleware.SessionTimeoutMiddleware enforces it from
+# the moment of sign-in, whatever the activity); the idle limit ends a session left unattended.
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=300)
 SESSION_COOKIE_HTTPONLY = True
+SKILLCERT_SESSION_IDLE_MINUTES = env_int("SKILLCERT_SESSION_IDLE_MINUTES", 30, minimum=1, maximum=24 * 60)
+
+# --- sign-in throttling (django-axes; accounts.throttle) ----------------------------------
+# Failures are counted in the database, which every web process shares, per (normalised
+# username, client address): a stranger elsewhere cannot lock a user out. A coarser limit per
+# address stops one address from walking many usernames. Successful sign-ins are not counted.
+SKILLCERT_LOGIN_FAILURE_LIMIT = env_int("SKILLCERT_LOGIN_FAILURE_LIMIT", 5, minimum=1, maximum=100)
+SKILLCERT_LOGIN_ADDRESS_FAILURE_LIMIT = env_int("SKILLCERT_LOGIN_ADDRESS_FAILURE_LIMIT", 30, minimum=1)
+SKILLCERT_LOGIN_COOLOFF_MINUTES = env_int("SKILLCERT_LOGIN_COOLOFF_MINUTES", 15, minimum=1, maximum=24 * 60)
+AXES_ENABLED = True
+AXES_HANDLER = "accounts.throttle.LoginThrottleHandler"
+AXES_FAILURE_LIMIT = SKILLCERT_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=SKILLCERT_LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "accounts.throttle.throttle_username"
+AXES_CLIENT_IP_CALLABLE = "audit.middleware.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.throttle.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # sign-ins are in the audit chain already
+AXES_ENABLE_ADMIN = False  # the admin could delete attempts without an audit event
+
+# --- two-factor sign-in (django-otp: TOTP and recovery codes) ----------------------------
+# Roles whose holders must set up two-factor sign-in before anything else: any of org_admin,
+# operator, assessor, reviewer, viewer, bureau_admin, bureau_auditor, supervisor, or "bureau"
+# for every bureau role. Empty: two-factor sign-in is each user's choice.
+SKILLCERT_REQUIRE_2FA_ROLES = env_list("SKILLCERT_REQUIRE_2FA_ROLES", [])
+OTP_TOTP_ISSUER = env_str("SKILLCERT_OTP_ISSUER", "SkillCert")
+SKILLCERT_OTP_RECOVERY_CODES = 10
+
+# --- membership invitations ---------------------------------------------------------------
+SKILLCERT_INVITATION_DAYS = env_int("SKILLCERT_INVITATION_DAYS", 14, minimum=1, maximum=365)
+
+# --- processes (accounts.checks: more than one process needs the shared Redis cache) ---------
+# gunicorn reads the same variable as its default number of workers.
+WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", 1, minimum=1)
+
+# The Django admin is an inspection tool; in production it is routed only when asked for.
+SKILLCERT_ADMIN_ENABLED = env_bool("SKILLCERT_ADMIN_ENABLED", DEBUG)
 
 # --- HTTPS and headers ------------------------------------------------------------------
 HTTPS = env_bool("HTTPS", not DEBUG)
@@ -160,7 +216,13 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTP
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", HTTPS)
 if env_bool("BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-USE_X_FORWARDED_FOR = env_bool("USE_X_FORWARDED_FOR", False)
+# Reverse proxies in front of the app that append the address they saw to X-Forwarded-For: the
+# client address is taken that many entries from the right (audit.middleware.client_ip); the
+# entries further left are whatever the client sent. 0: REMOTE_ADDR only. The old
+# USE_X_FORWARDED_FOR=1 means one proxy.
+SKILLCERT_TRUSTED_PROXIES = env_int(
+    "SKILLCERT_TRUSTED_PROXIES", 1 if env_bool("USE_X_FORWARDED_FOR", False) else 0, minimum=0, maximum=10
+)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -278,10 +340,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"refusals_one_line": {"()": "config.web.RefusalsOneLineFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
+        # a refused request (403) is routine: one line, not a traceback
+        "django.request": {"filters": ["refusals_one_line"]},
         "weasyprint": {"level": "ERROR"},
+        "axes": {"level": "WARNING"},  # one line per failed sign-in is enough; successes are audited
         "fontTools": {"level": "WARNING"},
         "celery.app.trace": {"level": env_str("CELERY_TRACE_LOG_LEVEL", "WARNING")},
     },

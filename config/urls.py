@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.db import connection
 from django.http import HttpResponse
@@ -29,6 +30,8 @@ urlpatterns = [
     path("", include("audit.urls_stats")),
     path("", include("audit.urls_checkpoints")),
     path("i18n/setlang/", set_language, name="set_language"),
-    path("admin/", admin.site.urls),
+    # Routed only when asked for (SKILLCERT_ADMIN_ENABLED, on with DEBUG); its login goes through
+    # the same authenticate() and so the same lock-outs and two-factor step as the site's.
+    *([path("admin/", admin.site.urls)] if settings.SKILLCERT_ADMIN_ENABLED else []),
     path("", include("certify.urls_public")),
 ]

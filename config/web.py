@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import render
@@ -50,3 +52,15 @@ def handler500(request):
 def csrf_failure(request, reason=""):
     """An expired or missing form token, explained in Chinese (the default page is English)."""
     return render(request, "errors/csrf.html", status=403)
+
+
+class RefusalsOneLineFilter(logging.Filter):
+    """On ``django.request``: a 403 is a routine refusal, logged as its one line without the
+    traceback Django attaches (which would fill the log on every probe)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "status_code", None) == 403:
+            record.exc_info = None
+            record.exc_text = None
+            record.stack_info = None
+        return True

@@ -17,5 +17,7 @@ os.environ.setdefault("HTTPS", "0")
 os.environ.setdefault("STATIC_MANIFEST", "0")
 # Tests run tasks eagerly unless a test starts a real worker against the broker itself.
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
+# The admin is routed only when asked for (off in production); its tests need it routed.
+os.environ.setdefault("SKILLCERT_ADMIN_ENABLED", "1")
 # Media and keys of a test run never touch var/ of the developer's demo.
 os.environ.setdefault("SKILLCERT_VAR_DIR", tempfile.mkdtemp(prefix="skillcert-test-"))

@@ -80,3 +80,58 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
     )
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def _settings_in_a_fresh_process(names: list[str], **env) -> dict:
+    """Read settings as a production process would, from these environment variables only."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    keep = ("PATH", "HOME", "SECRET_KEY", "SKILLCERT_VAR_DIR", "LANG")
+    environment = {k: v for k, v in os.environ.items() if k in keep}
+    environment.update({"DEBUG": "0", **env})
+    code = (
+        "import django, json, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings'; django.setup();"
+        "from django.conf import settings;"
+        f"print(json.dumps({{n: getattr(settings, n) for n in {names!r}}}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=environment, capture_output=True, text=True, cwd=os.getcwd()
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_production_defaults_for_sign_in_protection():
+    values = _settings_in_a_fresh_process(
+        [
+            "SKILLCERT_TRUSTED_PROXIES",
+            "SKILLCERT_ADMIN_ENABLED",
+            "SKILLCERT_SESSION_IDLE_MINUTES",
+            "SESSION_COOKIE_AGE",
+            "SKILLCERT_LOGIN_FAILURE_LIMIT",
+            "SKILLCERT_REQUIRE_2FA_ROLES",
+            "WEB_CONCURRENCY",
+        ]
+    )
+
+    assert values == {
+        "SKILLCERT_TRUSTED_PROXIES": 0,
+        "SKILLCERT_ADMIN_ENABLED": False,
+        "SKILLCERT_SESSION_IDLE_MINUTES": 30,
+        "SESSION_COOKIE_AGE": 8 * 3600,
+        "SKILLCERT_LOGIN_FAILURE_LIMIT": 5,
+        "SKILLCERT_REQUIRE_2FA_ROLES": [],
+        "WEB_CONCURRENCY": 1,
+    }
+
+
+def test_the_old_forwarded_for_switch_means_one_trusted_proxy():
+    assert _settings_in_a_fresh_process(["SKILLCERT_TRUSTED_PROXIES"], USE_X_FORWARDED_FOR="1") == {
+        "SKILLCERT_TRUSTED_PROXIES": 1
+    }
+    assert _settings_in_a_fresh_process(
+        ["SKILLCERT_TRUSTED_PROXIES"], USE_X_FORWARDED_FOR="1", SKILLCERT_TRUSTED_PROXIES="2"
+    ) == {"SKILLCERT_TRUSTED_PROXIES": 2}

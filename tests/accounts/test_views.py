@@ -105,12 +105,18 @@ def test_member_add_guards(world, as_user):
     assert_status(as_user(world.a_org_admin), "put", _member_add_url(world), 405)
 
 
-def test_member_add_shows_a_chinese_error_and_writes_nothing_for_a_duplicate(world, as_user, audit_probe):
+def test_member_add_of_an_existing_member_records_an_inert_invitation_with_the_neutral_message(
+    world, as_user, audit_probe
+):
+    # Changed deliberately (issue 9, finding 10): a taken username no longer answers "already a
+    # member" (that told who has an account); it becomes an invitation that cannot arrive.
     probe = audit_probe()
     data = dict(NEW_MEMBER, username=world.a_viewer.username)
-    text = assert_status(as_user(world.a_org_admin), "post", _member_add_url(world), 200, data).content.decode()
-    assert "该用户已是本机构成员" in text
-    assert probe.events() == []
+    response = as_user(world.a_org_admin).post(_member_add_url(world), data, follow=True)
+    assert "已记录对该账号的邀请" in response.content.decode()
+    assert Membership.objects.filter(organization=world.org_a, user=world.a_viewer).count() == 1
+    event = assert_one_event(probe, event_type="membership.invited", actor=world.a_org_admin, organization=world.org_a)
+    assert event.data["deliverable"] is False
 
 
 def test_member_add_refuses_a_weak_password_in_chinese(world, as_user, audit_probe):

@@ -360,12 +360,14 @@ def test_verification_allows_30_requests_a_minute_per_ip_then_answers_429_in_chi
 
 
 def test_the_rate_limit_follows_x_forwarded_for_when_the_proxy_is_trusted(client, cert, settings, frozen_clock):
-    settings.USE_X_FORWARDED_FOR = True
-    for _ in range(30):
-        client.get(path_of(cert), HTTP_X_FORWARDED_FOR="203.0.113.5, 10.0.0.1")
+    # One trusted proxy appends the address it saw: the rightmost entry; whatever the client put
+    # further left is its own words and does not change whom the limit counts (issue 9, finding 7).
+    settings.SKILLCERT_TRUSTED_PROXIES = 1
+    for i in range(30):
+        client.get(path_of(cert), HTTP_X_FORWARDED_FOR=f"198.18.0.{i}, 203.0.113.5")
 
-    assert client.get(path_of(cert), HTTP_X_FORWARDED_FOR="203.0.113.5").status_code == 429
-    assert client.get(path_of(cert), HTTP_X_FORWARDED_FOR="203.0.113.6").status_code == 200
+    assert client.get(path_of(cert), HTTP_X_FORWARDED_FOR="198.18.1.1, 203.0.113.5").status_code == 429
+    assert client.get(path_of(cert), HTTP_X_FORWARDED_FOR="203.0.113.5, 203.0.113.6").status_code == 200
 
 
 def test_the_lookup_form_allows_10_tries_a_minute_per_ip(client, cert, frozen_clock):

@@ -1,23 +1,22 @@
+"""Home, organisation pages, members and invitations, and the bureau's organisation pages."""
+
 from django.contrib import messages
-from django.contrib.auth import update_session_auth_hash
-from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import selectors, services
 from accounts.forms import (
-    LoginForm,
     MemberAddForm,
     OrganizationCreateForm,
     OrganizationForm,
     OrganizationStatusForm,
-    PasswordChangeForm,
     RoleChangeForm,
 )
-from accounts.models import Organization
+from accounts.models import MembershipInvitation, Organization
 from accounts.permissions import (
     can_manage_members,
     can_manage_organizations,
@@ -26,53 +25,21 @@ from accounts.permissions import (
     require,
 )
 from accounts.roles import Role
-from audit.middleware import client_ip
-from config.ratelimit import hit
 from config.web import apply_service_errors, error_text, paginate
-
-
-class LoginView(auth_views.LoginView):
-    template_name = "accounts/login.html"
-    authentication_form = LoginForm
-    redirect_authenticated_user = True
-
-    def post(self, request, *args, **kwargs):
-        username = request.POST.get("username", "")[:150]
-        ip = client_ip(request) or "-"
-        if hit("login-ip", ip, limit=30, window=300) or hit("login-user", username.lower(), limit=10, window=900):
-            form = self.get_form()
-            form.errors.clear()
-            form.add_error(None, _("登录尝试次数过多，请 15 分钟后再试。"))
-            return self.render_to_response(self.get_context_data(form=form), status=429)
-        return super().post(request, *args, **kwargs)
-
-
-@require_http_methods(["GET", "POST"])
-@login_required
-def password_change(request):
-    form = PasswordChangeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.user_change_password(
-                actor=request.user,
-                user=request.user,
-                old_password=form.cleaned_data["old_password"],
-                new_password=form.cleaned_data["new_password1"],
-            )
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            update_session_auth_hash(request, request.user)
-            messages.success(request, _("密码已修改。"))
-            return redirect("home")
-    return render(request, "accounts/password_change.html", {"form": form})
 
 
 @require_GET
 @login_required
 def home(request):
     # The bureau's entry comes from the ``navigation`` context processor (nav_bureau_roles).
-    return render(request, "accounts/home.html", {"memberships": selectors.memberships_for_user(request.user)})
+    return render(
+        request,
+        "accounts/home.html",
+        {
+            "memberships": selectors.memberships_for_user(request.user),
+            "invitations": selectors.invitations_pending_for_user(request.user),
+        },
+    )
 
 
 @require_GET
@@ -80,12 +47,16 @@ def home(request):
 def org_detail(request, org_id: int):
     org = selectors.organization_get_for_user(request.user, org_id)
     manage = can_manage_members(request.user, org)
+    memberships = list(selectors.membership_list_for_org(org))
+    if manage:
+        selectors.annotate_sign_in_security(memberships)
     return render(
         request,
         "accounts/org_detail.html",
         {
             "org": org,
-            "memberships": selectors.membership_list_for_org(org),
+            "memberships": memberships,
+            "invitations": selectors.invitation_list_for_org(org) if manage else [],
             "can_manage_members": manage,
             "can_edit_org": can_manage_organizations(request.user),
             "role_form": RoleChangeForm(),
@@ -102,15 +73,18 @@ def member_add(request, org_id: int):
     form = MemberAddForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            membership = services.membership_add(actor=request.user, organization=org, **form.cleaned_data)
+            added = services.membership_add(actor=request.user, organization=org, **form.cleaned_data)
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
-            messages.success(
-                request,
-                _("已添加成员 %(user)s，角色：%(role)s。")
-                % {"user": membership.user, "role": membership.get_role_display()},
-            )
+            if isinstance(added, MembershipInvitation):
+                # The same words whoever the username belongs to (or nobody): see membership_add.
+                messages.info(request, INVITATION_SENT)
+            else:
+                messages.success(
+                    request,
+                    _("已添加成员 %(user)s，角色：%(role)s。") % {"user": added.user, "role": added.get_role_display()},
+                )
             return redirect(org)
     return render(request, "accounts/member_add.html", {"org": org, "form": form})
 
@@ -152,6 +126,87 @@ def member_remove(request, org_id: int, membership_id: int):
     else:
         messages.success(request, _("已移除成员 %(user)s。") % {"user": membership.user})
     return redirect(org)
+
+
+# --- invitations ------------------------------------------------------------------------------
+INVITATION_SENT = gettext_lazy(
+    "已记录对该账号的邀请。如该账号可以加入本机构，对方登录后会在首页看到邀请，接受后即成为成员。"
+    "如果是新同事，请填写姓名和初始密码为其新建账号。"
+)
+
+
+def _decide_invitation(request, invitation_id: int, decide, done: str):
+    invitation = selectors.invitation_get_for_user(request.user, invitation_id)
+    try:
+        decide(actor=request.user, invitation=invitation)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, done % {"org": invitation.organization.name})
+    return redirect("home")
+
+
+@require_POST
+@login_required
+def invitation_accept(request, invitation_id: int):
+    return _decide_invitation(request, invitation_id, services.membership_invitation_accept, _("您已加入「%(org)s」。"))
+
+
+@require_POST
+@login_required
+def invitation_decline(request, invitation_id: int):
+    return _decide_invitation(
+        request, invitation_id, services.membership_invitation_decline, _("已谢绝「%(org)s」的邀请。")
+    )
+
+
+@require_POST
+@login_required
+def invitation_cancel(request, org_id: int, invitation_id: int):
+    org = selectors.organization_get_for_user(request.user, org_id)
+    invitation = selectors.invitation_get_for_org(org, invitation_id)
+    require(can_manage_members(request.user, org), _("只有机构管理员可以撤回邀请"))
+    try:
+        services.membership_invitation_cancel(actor=request.user, invitation=invitation)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("已撤回对 %(username)s 的邀请。") % {"username": invitation.username})
+    return redirect(org)
+
+
+# --- sign-in security of a member --------------------------------------------------------------
+def _member_security_action(request, org_id: int, membership_id: int, action, done: str):
+    org = selectors.organization_get_for_user(request.user, org_id)
+    membership = selectors.membership_get_for_org(org, membership_id)
+    require(can_manage_members(request.user, org), _("只有机构管理员可以管理成员的登录安全"))
+    try:
+        action(actor=request.user, user=membership.user, organization=org)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, done % {"user": membership.user})
+    return redirect(org)
+
+
+@require_POST
+@login_required
+def member_unlock(request, org_id: int, membership_id: int):
+    return _member_security_action(
+        request, org_id, membership_id, services.login_unlock_user, _("已解除 %(user)s 的登录锁定。")
+    )
+
+
+@require_POST
+@login_required
+def member_two_factor_reset(request, org_id: int, membership_id: int):
+    return _member_security_action(
+        request,
+        org_id,
+        membership_id,
+        services.two_factor_reset,
+        _("已重置 %(user)s 的两步验证，对方下次登录时重新设置。"),
+    )
 
 
 # --- bureau -----------------------------------------------------------------------------
