@@ -20,4 +20,6 @@ RUN SECRET_KEY=collectstatic-only-not-a-secret-collectstatic-only-not-a-secret S
 
 USER skillcert
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60", "--access-logfile", "-"]
+# gunicorn takes its worker count from WEB_CONCURRENCY, which the app's checks read too
+ENV WEB_CONCURRENCY=3
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--timeout", "60", "--access-logfile", "-"]
