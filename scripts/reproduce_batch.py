@@ -126,7 +126,9 @@ def main() -> int:
     redis = urlsplit(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
     broker = urlunsplit((redis.scheme, redis.netloc, "/11", "", ""))
     admin(server, f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)", f"CREATE DATABASE {TEMPLATE}")
-    migrated = manage("migrate", "--noinput", env={**os.environ, "DATABASE_URL": with_database(server, TEMPLATE)})
+    migrated = manage(
+        "migrate", "--noinput", env={**os.environ, "DEBUG": "1", "DATABASE_URL": with_database(server, TEMPLATE)}
+    )
     if migrated.returncode:
         print(migrated.stdout[-2000:], migrated.stderr[-2000:], file=sys.stderr)
         return 1
