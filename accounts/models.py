@@ -10,8 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from accounts.roles import OrgPerm, Role
-from accounts.validators import validate_credit_code
 from audit.models.history_base import AuditedQuerySet, audited_history
+from lib.identifiers import validate_credit_code
 
 
 def _default_region_code() -> str:

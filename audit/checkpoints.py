@@ -26,11 +26,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.permissions import is_bureau_reader
-from audit.chain import canonical_json, jsonable
 from audit.events import EventType
+from audit.keys import audit_keyring
 from audit.models import AuditCheckpoint, ChainHead
 from audit.services import audit_append
-from certify.signing import ALG, audit_keyring, b64url_decode
+from lib.chain import canonical_json, jsonable
+from lib.keyring import ALG, b64url_decode
 
 FILE_FORMAT = "skillcert.audit_checkpoints"
 FILE_VERSION = 1

@@ -17,7 +17,7 @@ from django.db import connections, router, transaction
 from django.dispatch import receiver
 from simple_history.signals import post_create_historical_record
 
-from audit.chain import record_hash
+from lib.chain import record_hash
 
 logger = logging.getLogger("audit.history")
 

@@ -54,11 +54,9 @@ from accounts.models import Organization, User
 from accounts.permissions import is_bureau, is_bureau_reader, require
 from accounts.roles import BureauRole
 from accounts.services import system_actor
-from audit.chain import diff, jsonable
 from audit.events import EventType
 from audit.models import RiskFlag, RiskSettings
 from audit.services import audit_append
-from certify import workdays
 from certify.conf import conf
 from certify.models import (
     AssessmentPlan,
@@ -71,6 +69,8 @@ from certify.models import (
     Result,
     Score,
 )
+from lib import workdays
+from lib.chain import diff, jsonable
 
 R = RiskFlag.Rule
 ST = RiskFlag.Status

@@ -7,11 +7,11 @@ from typing import Any
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from audit.chain import GENESIS_HASH, jsonable
 from audit.context import current_ip
 from audit.events import EventType
 from audit.history import take_pending_history
 from audit.models import AuditEvent, ChainHead
+from lib.chain import GENESIS_HASH, jsonable
 
 SYSTEM_ROLE = "system"
 

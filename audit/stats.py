@@ -30,8 +30,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from certify.excel import write_table
-from certify.levels import level as level_of
 from certify.models import AssessmentPlan, Certificate, Result
+from lib.levels import level as level_of
 
 C = Certificate.Status
 R = Result.Outcome

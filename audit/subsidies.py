@@ -30,12 +30,12 @@ from django.utils.translation import gettext as _
 
 from accounts.permissions import is_bureau, require
 from accounts.roles import BureauRole
-from audit.chain import diff
 from audit.events import EventType
 from audit.models import SubsidyRule
 from audit.services import audit_append
-from certify.levels import all_levels
 from certify.models import Certificate
+from lib.chain import diff
+from lib.levels import all_levels
 
 CENT = Decimal("0.01")
 MIN_YEAR, MAX_YEAR = 2000, 2100

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from django.apps import apps
 from django.db.models import Q
 
-from audit.chain import jsonable
 from audit.events import EventType
 from audit.models import AuditEvent
+from lib.chain import jsonable
 
 # Fields that say nothing to a reader of a timeline.
 _NOISE = {"history_id", "history_date", "history_change_reason", "history_type", "history_user_id", "id"}

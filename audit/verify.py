@@ -28,11 +28,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from audit.chain import GENESIS_HASH, chain_hash, jsonable, record_hash
 from audit.checkpoints import CheckpointFile, audit_public_keys, signature_valid
 from audit.history import group_hash, history_row_payload
 from audit.models import AuditCheckpoint, AuditEvent, ChainHead
-from config.files import private_dir
+from lib.chain import GENESIS_HASH, chain_hash, jsonable, record_hash
+from lib.files import private_dir
 
 logger = logging.getLogger("audit.verify")
 
@@ -662,7 +662,7 @@ def status_path() -> Path:
 
 
 def _record(report: VerifyReport) -> None:
-    from certify.signing import atomic_write
+    from lib.files import atomic_write
 
     first = report.first_problem
     summary = {

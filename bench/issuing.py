@@ -21,9 +21,9 @@ from django.test.utils import CaptureQueriesContext
 
 from bench.common import Context, timer
 from bench.world import world
+from certify.keys import certificate_keyring
 from certify.services.issuing import issuance_candidates, issue_one
 from certify.services.payload import payload_of
-from certify.signing import certificate_keyring
 
 PLAN_SIZE = 50
 SIGNATURES = 1000

@@ -31,16 +31,17 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.validators import id_number_birth_date, id_number_sex, mask_id_number
 from audit.events import EventType
 from audit.history import bulk_create_audited
 from audit.services import audit_append
 from bench.common import Context, timer
 from bench.world import OrgSetup, chinese_name, resident_id, world
-from certify import numbering, pii
-from certify.levels import level_wording
+from certify.keys import certificate_keyring
 from certify.models import AssessmentPlan, Certificate, Enrolment, NumberCounter, Occupation, Person, Result
-from certify.signing import certificate_keyring, certificate_payload
+from lib import numbering, pii
+from lib.identifiers import id_number_birth_date, id_number_sex, mask_id_number
+from lib.levels import level_wording
+from lib.payload import certificate_payload
 
 ORG_SHARES = (0.40, 0.25, 0.15, 0.12, 0.08)
 ORG_NAMES = ("甲", "乙", "丙", "丁", "戊")

@@ -127,7 +127,7 @@ DEMO_NAMES = [
 
 
 def _demo_id(index: int) -> str:
-    from accounts.validators import id_number_check_char
+    from lib.identifiers import id_number_check_char
 
     body = f"441900{1985 + index % 12}{index % 12 + 1:02d}{index % 27 + 1:02d}{100 + index:03d}"
     return body + id_number_check_char(body)

@@ -19,8 +19,6 @@ from pathlib import Path
 from accounts.models import Organization, User
 from accounts.roles import BureauRole, Role
 from accounts.services import bureau_user_create, membership_add, organization_create, system_actor
-from accounts.validators import CREDIT_CODE_ALPHABET, credit_code_check_char, id_number_check_char
-from certify import pii
 from certify.models import AssessmentPlan, Enrolment, Occupation
 from certify.services import calendar
 from certify.services.catalogue import catalogue_import_builtin
@@ -40,6 +38,8 @@ from certify.services.plans import (
     recusal_declare,
 )
 from certify.services.standards import standard_draft_create, standard_publish
+from lib import pii
+from lib.identifiers import CREDIT_CODE_ALPHABET, credit_code_check_char, id_number_check_char
 
 PASSWORD = "Bench@2026pw"  # noqa: S105 - accounts of throw-away benchmark and test databases
 TURNER = "6-18-01-01"  # 车工, in the built-in catalogue

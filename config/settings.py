@@ -23,7 +23,7 @@ from config.env import (
     parse_database_url,
     sqlite_config,
 )
-from config.files import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, private_file
+from lib.files import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, private_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = env_path("SKILLCERT_VAR_DIR", BASE_DIR / "var")
@@ -53,7 +53,7 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-CSRF_FAILURE_VIEW = "config.web.csrf_failure"
+CSRF_FAILURE_VIEW = "lib.web.csrf_failure"
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
@@ -340,7 +340,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"refusals_one_line": {"()": "config.web.RefusalsOneLineFilter"}},
+    "filters": {"refusals_one_line": {"()": "lib.web.RefusalsOneLineFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {

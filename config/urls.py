@@ -7,9 +7,9 @@ from django.views.i18n import set_language
 
 from accounts import views as account_views
 
-handler403 = "config.web.handler403"
-handler404 = "config.web.handler404"
-handler500 = "config.web.handler500"
+handler403 = "lib.web.handler403"
+handler404 = "lib.web.handler404"
+handler500 = "lib.web.handler500"
 
 
 def healthz(request):

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from config.files import private_file
+from lib.files import private_file
 
 
 def mode(path) -> int:

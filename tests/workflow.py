@@ -80,7 +80,7 @@ def system():
 
 # --- plans ------------------------------------------------------------------------------------
 def valid_id(body17: str) -> str:
-    from accounts.validators import id_number_check_char
+    from lib.identifiers import id_number_check_char
 
     return body17 + id_number_check_char(body17)
 

@@ -11,9 +11,9 @@ from accounts.permissions import can_manage_organizations, require
 from accounts.roles import Role
 from accounts.services.common import _save_validated, _snapshot, _track
 from accounts.services.members import _membership_create, _user_for_membership
-from audit.chain import diff
 from audit.events import EventType
 from audit.services import audit_append
+from lib.chain import diff
 
 # Also the fields of the bureau's organisation form, in the order it shows them.
 ORGANIZATION_EDITABLE_FIELDS = (

@@ -15,7 +15,7 @@ from accounts.roles import BureauRole
 from accounts.services.members import _new_user
 from audit.events import EventType
 from audit.services import audit_append
-from config.ratelimit import failures, record_failure
+from lib.ratelimit import failures, record_failure
 
 
 # --- bureau roles and own account ---------------------------------------------------------

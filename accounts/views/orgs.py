@@ -25,7 +25,7 @@ from accounts.permissions import (
     require,
 )
 from accounts.roles import Role
-from config.web import apply_service_errors, error_text, paginate
+from lib.web import apply_service_errors, error_text, paginate
 
 
 @require_GET

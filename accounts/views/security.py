@@ -26,7 +26,7 @@ from accounts.forms import (
 from accounts.models import User
 from accounts.permissions import is_bureau, is_bureau_reader, require
 from accounts.roles import BureauRole
-from config.web import apply_service_errors, error_text
+from lib.web import apply_service_errors, error_text
 
 
 class LoginView(auth_views.LoginView):

@@ -2,8 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from audit.chain import GENESIS_HASH, chain_hash
 from audit.events import EventType
+from lib.chain import GENESIS_HASH, chain_hash
 
 
 class AppendOnlyError(Exception):

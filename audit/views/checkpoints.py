@@ -20,10 +20,10 @@ from audit.checkpoints import (
     checkpoint_signature_ok,
     checkpoints_export,
 )
+from audit.keys import audit_keyring
 from audit.models import AuditCheckpoint
 from audit.verify import chain_status
-from certify.signing import audit_keyring
-from config.web import paginate
+from lib.web import paginate
 
 
 def _require_bureau(user) -> None:

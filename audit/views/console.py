@@ -15,11 +15,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import Organization
 from accounts.permissions import is_bureau_reader, require
-from accounts.validators import mask_id_number, mask_name
 from audit import timeline
 from audit.events import EventType
 from audit.models import RiskFlag
 from audit.services import audit_append
+from lib.identifiers import mask_id_number, mask_name
 
 
 def _require_reader(user) -> None:
@@ -49,8 +49,8 @@ def _chain():
 
 
 def _search(kind: str, query: str) -> dict:
-    from certify import pii
     from certify.models import AssessmentPlan, Certificate, Person
+    from lib import pii
 
     query = query.strip()
     found: dict[str, list] = {"certificates": [], "people": [], "plans": [], "organizations": []}

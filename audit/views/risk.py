@@ -19,7 +19,7 @@ from accounts.models import Organization
 from accounts.permissions import require
 from audit import risk
 from audit.models import RiskFlag, RiskSettings
-from config.web import apply_service_errors, error_text, paginate, querystring
+from lib.web import apply_service_errors, error_text, paginate, querystring
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

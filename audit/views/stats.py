@@ -27,7 +27,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.models import Organization
 from accounts.permissions import is_bureau_reader, require
 from audit import stats
-from audit.charts import Series, bar_chart, line_chart
 from audit.events import EventType
 from audit.models import SubsidyRule
 from audit.services import audit_append
@@ -44,9 +43,10 @@ from audit.subsidies import (
     subsidy_sheets,
 )
 from certify.excel import write_table
-from certify.levels import all_levels, level_choices
 from certify.models import Occupation
-from config.web import apply_service_errors, error_text
+from lib.charts import Series, bar_chart, line_chart
+from lib.levels import all_levels, level_choices
+from lib.web import apply_service_errors, error_text
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

@@ -9,10 +9,10 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.roles import BureauRole, Role
-from certify.eligibility import CertificateKind, Diploma
-from certify.levels import level_choices
 from certify.models import AssessmentPlan, Enrolment, Person, PlanAssessor, RecusalRelation, Score, StandardVersion
 from certify.services.enrolments import CandidateInput, PriorInput
+from lib.eligibility import CertificateKind, Diploma
+from lib.levels import level_choices
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 YES_NO = [("1", _("是")), ("0", _("否"))]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from certify.eligibility import Condition, Diploma
-from certify.levels import level_choices
 from certify.models import Filing, Occupation, Standard, StandardLevel, StandardVersion, WorkType
 from certify.services.standards import LEVEL_FIELDS
+from lib.eligibility import Condition, Diploma
+from lib.levels import level_choices
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 

@@ -5,7 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from audit.models.history_base import AuditedQuerySet, audited_history
-from certify.levels import level_wording
+from lib.levels import level_wording
 
 
 class Filing(models.Model):

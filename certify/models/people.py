@@ -3,7 +3,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from audit.models.history_base import AuditedQuerySet, audited_history
-from certify.eligibility import CertificateKind, Diploma
+from lib.eligibility import CertificateKind, Diploma
 
 
 class Person(models.Model):

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from audit.models.history_base import AuditedQuerySet, audited_history
-from certify.levels import level_wording
+from lib.levels import level_wording
 
 
 class AssessmentPlan(models.Model):

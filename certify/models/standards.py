@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.models.history_base import AuditedQuerySet, audited_history
 from certify.conf import conf, default_pass_mark
-from certify.levels import level_wording
+from lib.levels import level_wording
 
 
 class PublishedStandardError(Exception):

@@ -16,9 +16,9 @@ from django.utils.translation import gettext as _
 from accounts.permissions import require
 from audit.events import EventType
 from audit.services import audit_append
-from certify import workdays
 from certify.models import CalendarDay
 from certify.permissions import can_manage_filings
+from lib import workdays
 
 
 def _overrides(start: dt.date, end: dt.date) -> dict[dt.date, bool]:

@@ -13,7 +13,6 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.permissions import require
-from audit.chain import diff
 from audit.events import EventType
 from audit.history import bulk_create_audited
 from audit.services import audit_append
@@ -22,6 +21,7 @@ from certify.excel import Column, read_table
 from certify.models import Occupation, WorkType
 from certify.models.catalogue import OCCUPATION_CODE_RE
 from certify.permissions import can_manage_catalogue
+from lib.chain import diff
 
 BUILTIN_CATALOGUE = Path(__file__).resolve().parent.parent / "data" / "occupations.csv"
 DEFAULT_EDITION = "2022"

@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from accounts.models import Organization, User
 from accounts.permissions import can_view_org, can_view_personal_data, has_org_perm, is_bureau, require
 from accounts.roles import BureauRole, OrgPerm
-from audit.chain import diff
 from audit.events import EventType
 from audit.services import audit_append
 from certify import dispatch
@@ -24,6 +23,7 @@ from certify.models import Certificate, IssuanceBatch, Seal
 from certify.permissions import can_issue
 from certify.services.payload import EMPTY_WORK_TYPE, sign
 from certify.services.rendering import certificate_view_copy_pdf
+from lib.chain import diff
 
 C = Certificate.Status
 CORRECTABLE = ("holder_name", "work_type_name")

@@ -16,18 +16,18 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.permissions import require
-from accounts.validators import check_id_number, id_number_birth_date, id_number_sex, mask_id_number
 from audit.events import EventType
 from audit.services import audit_append
-from certify import pii
-from certify.eligibility import CandidateFacts, CertificateKind, Diploma, evaluate, ruleset_from_data
-from certify.eligibility import PriorCertificate as PriorFact
 from certify.images import ImageRejected, normalise_photo
-from certify.levels import is_valid_level, level_wording
 from certify.models import AssessmentPlan, Enrolment, Person, PriorCertificate, Result
 from certify.permissions import can_approve_exceptions, can_register_candidates
 from certify.services.plans import roster_changed
 from certify.services.registry import name_mismatch_message, registry_watch
+from lib import pii
+from lib.eligibility import CandidateFacts, CertificateKind, Diploma, evaluate, ruleset_from_data
+from lib.eligibility import PriorCertificate as PriorFact
+from lib.identifiers import check_id_number, id_number_birth_date, id_number_sex, mask_id_number
+from lib.levels import is_valid_level, level_wording
 
 OPEN_PLAN_STATUSES = (
     AssessmentPlan.Status.DRAFT,

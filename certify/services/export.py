@@ -38,11 +38,11 @@ from accounts.roles import OrgPerm
 from audit.events import EventType
 from audit.history import bulk_update_audited
 from audit.services import audit_append
-from certify import numbering
 from certify.errors import ImportRejected
 from certify.excel import Column, ParsedTable, RowError, read_table, write_table
 from certify.models import Certificate, ExportBatch
 from certify.services.payload import EMPTY_WORK_TYPE, id_number_of
+from lib import numbering
 
 U = Certificate.UploadStatus
 NEW, UPDATE = "new", "update"

@@ -16,10 +16,10 @@ from accounts.permissions import require
 from audit.events import EventType
 from audit.services import audit_append
 from certify.conf import conf
-from certify.levels import is_valid_level, level_wording
 from certify.models import Filing, FilingScope, Occupation, WorkType
 from certify.permissions import can_manage_filings
 from certify.services.catalogue import resolve_work_type
+from lib.levels import is_valid_level, level_wording
 
 
 @dataclass(frozen=True)

@@ -33,15 +33,11 @@ from openpyxl.styles import PatternFill
 
 from accounts.models import User
 from accounts.permissions import require
-from accounts.validators import id_number_check_char, mask_id_number, mask_name
 from audit.events import EventType
 from audit.history import bulk_create_audited
 from audit.services import audit_append
-from certify import pii
-from certify.eligibility import CertificateKind, Diploma
 from certify.errors import ImportRejected
 from certify.excel import Column, ParsedTable, RowError, read_table, write_template
-from certify.levels import all_levels
 from certify.models import AssessmentPlan, Enrolment, Person, PlanAssessor, PriorCertificate, RecusalRelation, Score
 from certify.permissions import can_score_plan
 from certify.services.enrolments import (
@@ -61,6 +57,10 @@ from certify.services.plans import roster_changed
 from certify.services.registry import registry_watch
 from certify.services.scoring import DUTY_FOR, _check_can_score, parse_score, result_refresh
 from certify.services.scoring import _locked_plan as _locked_scoring_plan
+from lib import pii
+from lib.eligibility import CertificateKind, Diploma
+from lib.identifiers import id_number_check_char, mask_id_number, mask_name
+from lib.levels import all_levels
 
 DEFAULT_MAX_ROWS = 5000
 _PHONE_RE = re.compile(r"^[0-9+\-() ]{5,20}$")

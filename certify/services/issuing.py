@@ -25,11 +25,12 @@ from accounts.models import Organization, User
 from accounts.permissions import require
 from audit.events import EventType
 from audit.services import audit_append
-from certify import dispatch, numbering
+from certify import dispatch
 from certify.models import AssessmentPlan, Certificate, Enrolment, IssuanceBatch, NumberCounter, Person, Result
 from certify.permissions import can_issue
 from certify.services.filings import filing_coverage
 from certify.services.payload import EMPTY_WORK_TYPE, sign
+from lib import numbering
 
 
 def allocate_number(*, organization: Organization, year: int, level: int) -> str:

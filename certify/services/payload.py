@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from certify import pii
-from certify.checkcode import new_check_code
+from certify.keys import certificate_keyring
 from certify.models import Certificate, Person
-from certify.signing import PAYLOAD_VERSION, certificate_keyring, certificate_payload
+from lib import pii
+from lib.checkcode import new_check_code
+from lib.payload import PAYLOAD_VERSION, certificate_payload
 
 EMPTY_WORK_TYPE = "--"
 CHECK_CODE_PURPOSE = "check_code"

@@ -20,9 +20,9 @@ from accounts.services import system_actor
 from audit.events import EventType
 from audit.history import bulk_update_audited
 from audit.services import audit_append
-from certify import pii
 from certify.models import Certificate, Person
 from certify.services.payload import CHECK_CODE_PURPOSE
+from lib import pii
 
 
 @dataclass

@@ -18,7 +18,6 @@ from guardian.shortcuts import assign_perm, remove_perm
 from accounts.models import Membership, Organization, User
 from accounts.permissions import require
 from accounts.roles import BureauRole, Role
-from audit.chain import diff
 from audit.events import EventType
 from audit.services import audit_append
 from certify.conf import conf
@@ -31,6 +30,7 @@ from certify.permissions import (
 )
 from certify.services import calendar
 from certify.services.filings import filing_coverage
+from lib.chain import diff
 
 S = AssessmentPlan.Status
 PLAN_FIELDS = (
@@ -183,8 +183,8 @@ def plan_update(*, actor: User, plan: AssessmentPlan, **changes) -> AssessmentPl
 
 def _reassess_eligibility(plan: AssessmentPlan, actor: User) -> list[dict]:
     """Eligibility is judged on the exam date: a new date judges every 晋级 candidate again."""
-    from certify.eligibility import evaluate, ruleset_from_data
     from certify.services.enrolments import facts_of
+    from lib.eligibility import evaluate, ruleset_from_data
 
     rules = ruleset_from_data(plan.standard_level.eligibility_rules or [])
     changed = []

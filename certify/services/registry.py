@@ -21,10 +21,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import Organization, User
-from accounts.validators import mask_name
 from audit.events import EventType
 from audit.services import audit_append
 from certify.models import AssessmentPlan, Enrolment, Person
+from lib.identifiers import mask_name
 
 
 def person_known_to(person: Person, organization: Organization) -> bool:

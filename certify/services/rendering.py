@@ -23,17 +23,17 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.permissions import require
 from accounts.services import system_actor
-from accounts.validators import mask_id_number
 from audit.events import EventType
 from audit.services import audit_append
 from certify import dispatch
-from certify.checkcode import format_check_code
 from certify.models import Certificate, IssuanceBatch
 from certify.pdf import missing_glyphs, render_certificate_pdf, render_certificates_pdf
 from certify.permissions import can_issue
 from certify.services.payload import EMPTY_WORK_TYPE, check_code_of, id_number_of, verify_url
 from certify.services.recovery import batch_settle, certificate_job_failed, describe_failure
-from config.files import private_dir
+from lib.checkcode import format_check_code
+from lib.files import private_dir
+from lib.identifiers import mask_id_number
 
 logger = logging.getLogger(__name__)
 

@@ -16,16 +16,16 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Organization
 from accounts.permissions import require
-from audit.chain import diff
 from audit.events import EventType
 from audit.services import audit_append
 from certify.conf import default_review_subscores
-from certify.eligibility import national_template, ruleset_from_data, ruleset_to_data
-from certify.levels import SENIOR_LEVELS, is_valid_level, level_wording
 from certify.models import Occupation, Standard, StandardLevel, StandardVersion, WorkType
 from certify.permissions import can_manage_standards, can_manage_templates
 from certify.services.catalogue import resolve_work_type
 from certify.services.filings import filing_coverage
+from lib.chain import diff
+from lib.eligibility import national_template, ruleset_from_data, ruleset_to_data
+from lib.levels import SENIOR_LEVELS, is_valid_level, level_wording
 
 VERSION_FIELDS = ("title", "source_code", "effective_from", "notes")
 LEVEL_FIELDS = (

@@ -34,16 +34,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from accounts.validators import mask_id_number, mask_name
 from audit.events import EventType
 from audit.services import audit_append
-from certify import numbering
-from certify.checkcode import normalise_check_code
+from certify.keys import certificate_keyring
 from certify.models import Certificate, Filing
 from certify.pdf import CERTIFICATE_LOOKUP_URL, ORGANIZATION_LOOKUP_URL
 from certify.services.filings import filing_coverage
 from certify.services.payload import EMPTY_WORK_TYPE, check_code_of, id_number_of, payload_of
-from certify.signing import ALG, PAYLOAD_VERSION, PAYLOAD_VERSIONS, certificate_keyring
+from lib import numbering
+from lib.checkcode import normalise_check_code
+from lib.identifiers import mask_id_number, mask_name
+from lib.keyring import ALG
+from lib.payload import PAYLOAD_VERSION, PAYLOAD_VERSIONS
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from certify.models import AssessmentPlan, CalendarDay
 from certify.permissions import can_manage_filings, can_view_bureau_records, is_plan_supervisor
 from certify.services import calendar
 from certify.services.plans import supervision_report_submit
-from config.web import apply_service_errors, error_text, paginate, querystring
+from lib.web import apply_service_errors, error_text, paginate, querystring
 
 
 @require_GET

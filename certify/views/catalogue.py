@@ -14,7 +14,7 @@ from certify.forms import CatalogueImportForm
 from certify.models import Occupation
 from certify.permissions import can_manage_catalogue, can_view_bureau_records
 from certify.services import catalogue as services
-from config.web import error_text, paginate, querystring
+from lib.web import error_text, paginate, querystring
 
 
 def _summary(result) -> str:

@@ -17,7 +17,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import Organization
 from accounts.permissions import is_bureau_reader, require
 from accounts.selectors import organization_get_for_user
-from certify import numbering
 from certify.models import Certificate, IssuanceBatch, Seal
 from certify.permissions import can_issue
 from certify.services import certificates as lifecycle
@@ -26,7 +25,8 @@ from certify.services import supplied_numbers as province_numbers
 from certify.services.export import can_export
 from certify.views.plans import plan_context
 from certify.views.uploads import run_import
-from config.web import error_text, paginate, querystring
+from lib import numbering
+from lib.web import error_text, paginate, querystring
 
 
 class RevokeForm(forms.Form):

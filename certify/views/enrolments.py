@@ -20,7 +20,7 @@ from certify.services import enrolments as services
 from certify.services import imports
 from certify.views.plans import plan_context
 from certify.views.uploads import run_import
-from config.web import apply_service_errors, error_text
+from lib.web import apply_service_errors, error_text
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -17,7 +17,7 @@ from accounts.selectors import organization_get_for_user
 from certify.errors import ImportRejected
 from certify.models import Certificate, ExportBatch
 from certify.services import export as services
-from config.web import error_text, paginate, querystring
+from lib.web import error_text, paginate, querystring
 
 U = Certificate.UploadStatus
 

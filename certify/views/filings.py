@@ -14,7 +14,7 @@ from certify import selectors
 from certify.forms import FilingFilterForm, FilingForm, FilingRenewForm, ReasonForm, ScopeForm, ScopeFormSet
 from certify.permissions import can_manage_filings, can_view_bureau_records
 from certify.services import filings as services
-from config.web import apply_service_errors, error_text, paginate, querystring
+from lib.web import apply_service_errors, error_text, paginate, querystring
 
 
 def _spec(data) -> services.ScopeSpec:

@@ -37,7 +37,7 @@ from certify.permissions import (
 from certify.services import calendar
 from certify.services import plans as services
 from certify.services.publicity import objection_record, objection_resolve
-from config.web import apply_service_errors, error_text, paginate, querystring
+from lib.web import apply_service_errors, error_text, paginate, querystring
 
 
 def plan_context(request, org_id: int, plan_id: int):

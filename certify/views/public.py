@@ -5,9 +5,9 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from accounts.validators import mask_name
 from certify import selectors
 from certify.models import Enrolment, Result
+from lib.identifiers import mask_name
 
 
 @require_GET

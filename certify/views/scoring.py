@@ -18,7 +18,7 @@ from certify.services import imports
 from certify.services import scoring as services
 from certify.views.plans import plan_context
 from certify.views.uploads import run_import
-from config.web import error_text
+from lib.web import error_text
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 COMPONENT_OF = {v: k for k, v in services.DUTY_FOR.items()}

@@ -10,7 +10,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.permissions import is_bureau_reader, organizations_visible_to, require
 from accounts.selectors import organization_get_for_user
 from certify import selectors
-from certify.eligibility import Condition, ruleset_to_data
 from certify.forms import (
     ConditionFormSet,
     LevelAddForm,
@@ -24,7 +23,8 @@ from certify.forms import (
 from certify.models import StandardVersion
 from certify.permissions import can_manage_standards, can_manage_templates, can_view_bureau_records
 from certify.services import standards as services
-from config.web import apply_service_errors, error_text, paginate, querystring
+from lib.eligibility import Condition, ruleset_to_data
+from lib.web import apply_service_errors, error_text, paginate, querystring
 
 
 # --- lists and creation -------------------------------------------------------------------

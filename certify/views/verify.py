@@ -22,11 +22,11 @@ from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from audit.middleware import client_ip
-from certify import numbering
-from certify.checkcode import normalise_check_code
 from certify.services import verification
-from certify.signing import KeyRingError
-from config.ratelimit import hit
+from lib import numbering
+from lib.checkcode import normalise_check_code
+from lib.keyring import KeyRingError
+from lib.ratelimit import hit
 
 # (limit, window in seconds)
 VERIFY_PER_IP = (30, 60)

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from accounts.validators import (
+from lib.identifiers import (
     CREDIT_CODE_ALPHABET,
     check_credit_code,
     check_id_number,

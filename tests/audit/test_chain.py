@@ -7,12 +7,12 @@ import pytest
 from django.db import connection, transaction
 
 from accounts.services import system_actor
-from audit.chain import GENESIS_HASH, canonical_json, chain_hash, diff, jsonable
 from audit.events import EventType
 from audit.models import AppendOnlyError, AuditEvent, ChainHead
 from audit.services import audit_append
 from audit.triggers import triggers_disabled
 from audit.verify import verify_chain
+from lib.chain import GENESIS_HASH, canonical_json, chain_hash, diff, jsonable
 
 
 def test_canonical_json_is_sorted_compact_utf8():

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from audit.charts import (
+from lib.charts import (
     ACCENT,
     FONT_STACK,
     Series,

@@ -15,7 +15,6 @@ from django.core.management.base import CommandError
 from django.db import connection, transaction
 
 from accounts.services import system_actor
-from audit.chain import GENESIS_HASH
 from audit.checkpoints import checkpoint_create, checkpoints_export, checkpoints_file_read
 from audit.events import EventType
 from audit.history import group_hash, history_group, history_row_hash
@@ -23,6 +22,7 @@ from audit.models import AuditEvent, ChainHead
 from audit.services import audit_append
 from audit.triggers import guarded_tables, triggers_disabled
 from audit.verify import Damage, chain_status, verify_all, verify_chain
+from lib.chain import GENESIS_HASH
 
 pytestmark = pytest.mark.django_db
 

@@ -10,9 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image, ImageDraw
 
-from certify.checkcode import format_check_code
 from certify.models import Certificate, IssuanceBatch, Seal
 from certify.services.payload import check_code_of, id_number_of
+from lib.checkcode import format_check_code
 from tests.helpers import assert_one_event, assert_status, check_guards
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from certify.eligibility import (
+from lib.eligibility import (
     CandidateFacts,
     Condition,
     Diploma,

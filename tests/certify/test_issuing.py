@@ -7,11 +7,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from audit.models import AuditEvent
-from certify import dispatch, numbering
+from certify import dispatch
+from certify.keys import certificate_keyring
 from certify.models import Certificate, IssuanceBatch, NumberCounter
 from certify.services import issuing, payload, rendering, supplied_numbers
 from certify.services.filings import filing_suspend
-from certify.signing import certificate_keyring
+from lib import numbering
 
 pytestmark = pytest.mark.django_db
 

@@ -18,8 +18,9 @@ import pytest
 from django.db import connection
 from PIL import Image
 
-from certify import dispatch, numbering
+from certify import dispatch
 from certify.models import Certificate, Enrolment, PlanAssessor
+from lib import numbering
 from tests.workflow import candidate_ids, occ
 
 PLANS = 4

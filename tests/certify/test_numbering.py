@@ -2,7 +2,7 @@
 
 import pytest
 
-from certify.numbering import (
+from lib.numbering import (
     LEVEL_WORDING,
     CertificateNumber,
     NumberError,

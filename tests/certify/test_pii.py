@@ -9,9 +9,9 @@ import threading
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from certify import pii
-from certify.pii import PiiError, decrypt, encrypt, lookup_hash, reset_key_cache, rotate_local_key, token_kid
-from certify.signing import b64url_decode, b64url_encode
+from lib import pii
+from lib.keyring import b64url_decode, b64url_encode
+from lib.pii import PiiError, decrypt, encrypt, lookup_hash, reset_key_cache, rotate_local_key, token_kid
 
 ID_NUMBER = "44190019900307123X"
 

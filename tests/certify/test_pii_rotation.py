@@ -10,11 +10,11 @@ from django.core.management import call_command
 
 from audit.models import AuditEvent
 from audit.verify import verify_all
-from certify import pii
 from certify.models import Certificate, Person
 from certify.services.enrolments import enrolment_register
 from certify.services.payload import check_code_of, id_number_of
 from certify.services.pii_rotation import pii_rotate
+from lib import pii
 from tests.workflow import candidate
 
 pytestmark = pytest.mark.django_db

@@ -13,12 +13,12 @@ from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
 
-from certify.pii_scan import find_id_numbers
 from certify.services.certificates import certificate_correct, certificate_reissue, certificate_revoke
 from certify.services.enrolments import enrolment_register
 from certify.services.export import certificates_export
 from certify.services.payload import check_code_of, id_number_of
 from certify.services.pii_rotation import pii_rotate
+from lib.pii_scan import find_id_numbers
 from tests.workflow import candidate
 
 pytestmark = pytest.mark.django_db

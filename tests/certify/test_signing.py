@@ -13,15 +13,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.core.management import CommandError, call_command
 
-from certify.signing import (
-    KeyRing,
-    KeyRingError,
-    audit_keyring,
-    b64url_decode,
-    b64url_encode,
-    certificate_keyring,
-    certificate_payload,
-)
+from audit.keys import audit_keyring
+from certify.keys import certificate_keyring
+from lib.keyring import KeyRing, KeyRingError, b64url_decode, b64url_encode
+from lib.payload import certificate_payload
 
 FIELDS = {
     "number": "Y000044001234263000017",
@@ -323,15 +318,25 @@ def test_a_private_key_that_does_not_match_the_manifest_is_refused(ring, payload
 # --- settings -----------------------------------------------------------------------------------
 
 
-def test_the_rings_live_under_var_dir_by_default(settings, tmp_path):
-    settings.VAR_DIR = tmp_path
-    for name in ("SKILLCERT_CERT_KEYS_DIR", "SKILLCERT_AUDIT_KEYS_DIR"):
-        if hasattr(settings, name):
-            delattr(settings, name)
-    assert certificate_keyring().directory == tmp_path / "keys" / "certificate"
-    assert certificate_keyring().purpose == "certificate"
-    assert audit_keyring().directory == tmp_path / "keys" / "audit"
-    assert audit_keyring().purpose == "audit"
+def test_the_rings_live_under_var_dir_by_default(tmp_path):
+    """The default is declared once, in settings, from SKILLCERT_VAR_DIR (issue 10: no fallbacks in code)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    environment = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    environment.update(DEBUG="1", SKILLCERT_VAR_DIR=str(tmp_path), SECRET_KEY="x" * 60)
+    code = (
+        "import django, json, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings'; django.setup();"
+        "from certify.keys import certificate_keyring; from audit.keys import audit_keyring;"
+        "c, a = certificate_keyring(), audit_keyring();"
+        "print(json.dumps([str(c.directory), c.purpose, str(a.directory), a.purpose]))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    rings = json.loads(result.stdout.strip().splitlines()[-1])
+    assert rings == [str(tmp_path / "keys" / "certificate"), "certificate", str(tmp_path / "keys" / "audit"), "audit"]
 
 
 def test_the_ring_directories_follow_their_settings(settings, tmp_path):

@@ -8,7 +8,6 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from certify.eligibility import ruleset_from_data
 from certify.models import PublishedStandardError, Standard, StandardLevel, StandardVersion
 from certify.services.filings import filing_suspend
 from certify.services.standards import (
@@ -22,6 +21,7 @@ from certify.services.standards import (
     standard_template_create,
     standard_version_update,
 )
+from lib.eligibility import ruleset_from_data
 from tests.helpers import assert_one_event, assert_status, check_guards
 from tests.workflow import occ
 

@@ -18,7 +18,6 @@ from django.utils import timezone
 
 from audit.events import EventType
 from certify import dispatch
-from certify.checkcode import format_check_code, normalise_check_code
 from certify.models import Certificate
 from certify.services import verification
 from certify.services.certificates import (
@@ -29,7 +28,8 @@ from certify.services.certificates import (
 )
 from certify.services.filings import filing_revoke
 from certify.services.payload import check_code_of, id_number_of, payload_of, verify_url
-from config import ratelimit
+from lib import ratelimit
+from lib.checkcode import format_check_code, normalise_check_code
 
 pytestmark = pytest.mark.django_db
 
@@ -460,7 +460,8 @@ def test_finding_2_the_qr_signature_is_no_offline_oracle_for_the_id_number(cert)
     """Finding 2: version-1 signatures covered only printed facts, so the key, the public JSON and the
     name let anyone test birth dates offline. Version 2 covers the 查验码: even the TRUE ID number
     does not make a checkable payload without the paper."""
-    from certify.signing import certificate_keyring, certificate_payload
+    from certify.keys import certificate_keyring
+    from lib.payload import certificate_payload
 
     ring = certificate_keyring()
     guess = certificate_payload(
@@ -648,7 +649,7 @@ def _make_version_1(certificate: Certificate) -> Certificate:
     one any more, so the row is rewritten the way such rows were stored."""
     from django.db import connection
 
-    from certify.signing import certificate_keyring
+    from certify.keys import certificate_keyring
 
     certificate.check_code_token = ""
     kid, signature = certificate_keyring().sign(payload_of(certificate, version=1))

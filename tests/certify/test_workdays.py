@@ -16,8 +16,8 @@ import logging
 
 import pytest
 
-from certify import workdays
-from certify.workdays import add_working_days, calendar_covers, is_working_day, working_days_between
+from lib import workdays
+from lib.workdays import add_working_days, calendar_covers, is_working_day, working_days_between
 
 D = dt.date
 FAR_YEAR = 2099  # chinese_calendar gains one year per release; this one stays unpublished for a long time
@@ -221,12 +221,12 @@ def test_the_fallback_is_used_whenever_the_calendar_refuses_a_year(monkeypatch, 
 
 
 def test_the_fallback_logs_one_warning_per_year(caplog, fresh_warnings):
-    with caplog.at_level(logging.WARNING, logger="certify.workdays"):
+    with caplog.at_level(logging.WARNING, logger="lib.workdays"):
         working_days_between(D(FAR_YEAR, 1, 1), D(FAR_YEAR, 3, 1))
         is_working_day(D(FAR_YEAR, 6, 1))
         is_working_day(D(FAR_YEAR - 1, 6, 1))
 
-    warnings = [record for record in caplog.records if record.name == "certify.workdays"]
+    warnings = [record for record in caplog.records if record.name == "lib.workdays"]
     assert len(warnings) == 2
     assert {str(FAR_YEAR), str(FAR_YEAR - 1)} <= {str(arg) for record in warnings for arg in record.args}
 
@@ -241,7 +241,7 @@ def test_a_count_crossing_into_an_uncovered_year_switches_to_the_fallback(fresh_
 
 
 def test_checking_coverage_logs_nothing(caplog, fresh_warnings):
-    with caplog.at_level(logging.WARNING, logger="certify.workdays"):
+    with caplog.at_level(logging.WARNING, logger="lib.workdays"):
         calendar_covers(FAR_YEAR)
 
     assert caplog.records == []

@@ -14,10 +14,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from audit.verify import verify_all
-from certify import numbering
 from certify.models import Certificate, IssuanceBatch
 from certify.scenarios import Scenario
 from certify.services.issuing import issuance_request
+from lib import numbering
 from tests.realworker import BrokerMode, Worker, require_production_services, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]

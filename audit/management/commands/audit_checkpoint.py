@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from accounts.services import system_actor
 from audit.checkpoints import checkpoint_create
-from certify.signing import KeyRingError
+from lib.keyring import KeyRingError
 
 
 class Command(BaseCommand):

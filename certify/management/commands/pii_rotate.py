@@ -13,8 +13,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from certify import pii
 from certify.services.pii_rotation import RotationReport, pii_rotate
+from lib import pii
 
 
 class Command(BaseCommand):

@@ -14,7 +14,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from certify.pii_scan import find_id_numbers, text_columns
+from lib.pii_scan import find_id_numbers, text_columns
 
 
 class Command(BaseCommand):

@@ -9,7 +9,9 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from certify.signing import KeyRing, KeyRingError, audit_keyring, certificate_keyring
+from audit.keys import audit_keyring
+from certify.keys import certificate_keyring
+from lib.keyring import KeyRing, KeyRingError
 
 RINGS = {"certificate": certificate_keyring, "audit": audit_keyring}
 

@@ -21,15 +21,11 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime as dt
-import fcntl
 import json
 import logging
-import os
 import re
 import secrets
-import tempfile
 import threading
-import unicodedata
 from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
@@ -37,11 +33,10 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from certify.checkcode import normalise_check_code
+from lib.files import atomic_write, file_lock, private_dir
 
 logger = logging.getLogger(__name__)
 
@@ -50,10 +45,6 @@ STATUS_ACTIVE = "active"
 STATUS_RETIRED = "retired"
 MANIFEST_NAME = "keys.json"
 SIGNATURE_LENGTH = 86  # 64 bytes in base64url without padding
-# Version 2 adds the 查验码 printed on the paper; version-1 certificates (issued before it) still verify.
-PAYLOAD_VERSION = 2
-PAYLOAD_VERSIONS = (1, 2)
-EMPTY_WORK_TYPE = "--"
 
 _LOCK_NAME = ".lock"
 _MANIFEST_VERSION = 1
@@ -99,61 +90,6 @@ def b64url_decode(text: str) -> bytes:
     if b64url_encode(data) != body:
         raise ValueError("non-canonical base64url text")
     return data
-
-
-# --- small file helpers (shared with certify.pii) -----------------------------------------------
-
-
-def ensure_private_dir(path: Path) -> None:
-    """Create ``path`` and any missing parents as 0700 (``mkdir(parents=True)`` would make parents 0755)."""
-    missing = []
-    current = path
-    while not current.exists():
-        missing.append(current)
-        current = current.parent
-    for directory in reversed(missing):
-        directory.mkdir(mode=0o700, exist_ok=True)
-    os.chmod(path, 0o700)
-
-
-@contextlib.contextmanager
-def file_lock(path: Path) -> Iterator[None]:
-    """Hold an exclusive ``flock`` on ``path`` (created 0600 if missing).
-
-    ``flock`` belongs to the open file description, so two ``open`` calls conflict even inside one
-    process: threads are serialised as well as processes.
-    """
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
-
-
-def atomic_write(path: Path, data: bytes, *, mode: int = 0o600) -> None:
-    """Write ``data`` to a temporary file beside ``path``, fsync it, then rename it over ``path``."""
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        raise
-    # The rename itself must survive a crash, not only the file contents.
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 def make_kid(letter: str, *, taken: Collection[str]) -> str:
@@ -290,7 +226,7 @@ class KeyRing:
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         try:
-            ensure_private_dir(self.directory)
+            private_dir(self.directory)
         except OSError as exc:
             raise KeyRingError(
                 _("无法创建或使用密钥目录 %(path)s：%(error)s。请检查目录权限。")
@@ -394,109 +330,3 @@ def _checked_entry(entry: Any) -> dict[str, Any]:
 def _active_entry(entries: list[dict[str, Any]]) -> dict[str, Any] | None:
     # The newest active key wins should a hand-edited manifest ever hold two.
     return next((entry for entry in reversed(entries) if entry["status"] == STATUS_ACTIVE), None)
-
-
-def certificate_keyring() -> KeyRing:
-    directory = getattr(settings, "SKILLCERT_CERT_KEYS_DIR", None) or Path(settings.VAR_DIR) / "keys" / "certificate"
-    return KeyRing(Path(directory), purpose="certificate")
-
-
-def audit_keyring() -> KeyRing:
-    directory = getattr(settings, "SKILLCERT_AUDIT_KEYS_DIR", None) or Path(settings.VAR_DIR) / "keys" / "audit"
-    return KeyRing(Path(directory), purpose="audit")
-
-
-# --- the certificate payload --------------------------------------------------------------------
-
-
-def certificate_payload(
-    *,
-    number: str,
-    holder_name: str,
-    id_type: str,
-    id_number: str,
-    occupation: str,
-    work_type: str,
-    level_wording: str,
-    organization_name: str,
-    issue_date: dt.date,
-    check_code: str = "",
-) -> bytes:
-    """The exact bytes a certificate signature covers, rebuilt from the printed certificate.
-
-    Version 2 (every certificate issued since the 查验码 was introduced) covers the 查验码 too:
-    ``check_code`` in canonical form (16 characters of Crockford base32, no hyphens, see
-    ``certify.checkcode``) and ``"v": 2``. Without the paper, nobody can rebuild those bytes, so
-    the signature in the QR link cannot be used to test guesses of the hidden ID digits.
-    Version 1 (no ``check_code`` given) is the recipe below without that field and with ``"v": 1``.
-
-    Recipe (version 1; version 2 adds ``check_code`` in step 1 and writes ``"v": 2`` in step 5),
-    for anyone re-implementing the check from the paper:
-
-    1. Take each field as printed: 证书编号 ``number``, 姓名 ``holder_name``, 证件类型 ``id_type``
-       (the printed wording, e.g. ``居民身份证``), 证件号码 ``id_number`` (in full), 职业名称
-       ``occupation``, 工种/职业方向 ``work_type``, 职业技能等级 ``level_wording`` (e.g.
-       ``三级/高级工``), 评价机构名称 ``organization_name``.
-    2. Normalise each to Unicode NFC, then remove leading and trailing whitespace (any Unicode
-       white space, including the full-width space U+3000). Inner spaces stay as they are.
-    3. If 工种/职业方向 is then empty, use ``--`` (two ASCII hyphen-minus), as printed.
-    4. 发证日期 ``issue_date`` is written ``YYYY-MM-DD``.
-    5. Add ``"v": 1`` (the number one, not a string).
-    6. Serialise as one JSON object: keys sorted by code point, no white space between tokens
-       (``,`` and ``:`` only), non-ASCII characters written as themselves (no ``\\u`` escapes),
-       the only escapes being ``\\"`` and ``\\\\``. Encode as UTF-8, no BOM, no trailing newline.
-
-    The signature is Ed25519 over those bytes; the QR carries it base64url-encoded without padding
-    (``s=``) with the key id (``k=``), and the key is looked up in /.well-known/skillcert-keys.json.
-
-    Example: ``Y000044001234263000017``, ``张三丰``, ``居民身份证``, ``44190019900307123X``, ``车工``,
-    no 工种, ``三级/高级工``, ``东莞市华科精密制造有限公司``, 2026-03-15 gives (one line)::
-
-        {"holder_name":"张三丰","id_number":"44190019900307123X","id_type":"居民身份证",
-        "issue_date":"2026-03-15","level_wording":"三级/高级工","number":"Y000044001234263000017",
-        "occupation":"车工","organization_name":"东莞市华科精密制造有限公司","v":1,"work_type":"--"}
-
-    The same certificate with 查验码 ``7KQ2-M9XD-4TBN-HC3R`` (version 2) gives::
-
-        {"check_code":"7KQ2M9XD4TBNHC3R","holder_name":"张三丰",…,"v":2,"work_type":"--"}
-
-    Raises ``ValueError`` for an empty mandatory field, a control character (nothing printable
-    could carry it) or a malformed 查验码, ``TypeError`` for a non-text field or an issue date
-    that is not a plain date.
-    """
-    if isinstance(issue_date, dt.datetime) or not isinstance(issue_date, dt.date):
-        raise TypeError("issue_date must be a datetime.date, not a datetime")
-    fields: dict[str, Any] = {
-        name: _printed_text(value, name=name)
-        for name, value in (
-            ("number", number),
-            ("holder_name", holder_name),
-            ("id_type", id_type),
-            ("id_number", id_number),
-            ("occupation", occupation),
-            ("level_wording", level_wording),
-            ("organization_name", organization_name),
-        )
-    }
-    for name, value in fields.items():
-        if not value:
-            raise ValueError(f"certificate field {name} is empty")
-    fields["work_type"] = _printed_text(work_type or "", name="work_type") or EMPTY_WORK_TYPE
-    fields["issue_date"] = issue_date.isoformat()
-    fields["v"] = 1
-    if check_code:
-        code = normalise_check_code(check_code)
-        if code is None or code != check_code:
-            raise ValueError("check_code must be 16 characters of Crockford base32 in canonical form")
-        fields["check_code"] = code
-        fields["v"] = 2
-    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
-def _printed_text(value: str, *, name: str) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"certificate field {name} must be text")
-    text = unicodedata.normalize("NFC", value).strip()
-    if any(unicodedata.category(char) in ("Cc", "Cs") for char in text):
-        raise ValueError(f"certificate field {name} contains a control character")
-    return text

@@ -46,7 +46,8 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.translation import gettext as _
 
-from certify.signing import atomic_write, b64url_decode, b64url_encode, ensure_private_dir, file_lock, make_kid
+from lib.files import atomic_write, file_lock, private_dir
+from lib.keyring import b64url_decode, b64url_encode, make_kid
 
 logger = logging.getLogger(__name__)
 
@@ -334,7 +335,7 @@ def _load_or_create_key_file(path: Path) -> dict[str, Any]:
     """Read the key file, creating it first if missing; two racing creators end up with one file."""
     if path.exists():
         return _read_key_file(path)
-    ensure_private_dir(path.parent)
+    private_dir(path.parent)
     with file_lock(path.with_name(KEY_FILE_NAME + ".lock")):
         if path.exists():
             return _read_key_file(path)

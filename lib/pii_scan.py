@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from accounts.validators import check_id_number
+from lib.identifiers import check_id_number
 
 # 17 digits and a check character, not part of a longer alphanumeric run (a hash or a token).
 _CANDIDATE = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
