@@ -10,23 +10,6 @@ from accounts.models import Membership, Organization
 from accounts.roles import READ_PERMS, BureauRole, OrgPerm
 
 BUREAU_READERS = frozenset({BureauRole.BUREAU_ADMIN, BureauRole.BUREAU_AUDITOR})
-SYSTEM_USERNAME = "system"
-
-
-def is_reserved_username(username: str) -> bool:
-    """``system`` and ``system:<name>`` belong to the system actors; no person may take them."""
-    return username == SYSTEM_USERNAME or username.startswith(f"{SYSTEM_USERNAME}:")
-
-
-def is_system_user(user) -> bool:
-    """The named inactive users that act for commands and tasks (``system``, ``system:<name>``).
-
-    The name alone is not enough: an account someone can sign in to (active, or with a password)
-    is never a system actor, so it cannot borrow the system's rights or its label in the trail.
-    """
-    if not is_reserved_username(getattr(user, "username", "") or ""):
-        return False
-    return not user.is_active and not user.has_usable_password()
 
 
 def bureau_roles(user) -> frozenset[str]:
@@ -123,3 +106,15 @@ def organizations_visible_to(user) -> QuerySet[Organization]:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Organization.objects.none()
     return Organization.objects.filter(memberships__user=user).distinct()
+
+
+def actor_role(actor, organization) -> str:
+    """The role an audit event records (``AUDIT_ACTOR_ROLE``): the actor's role in the
+    organisation the event belongs to, else their bureau role."""
+    role = ""
+    if organization is not None:
+        role = actor.memberships.filter(organization=organization).values_list("role", flat=True).first() or ""
+    if not role:
+        groups = set(actor.groups.values_list("name", flat=True))
+        role = next((r.value for r in BureauRole if r.value in groups), "")
+    return role

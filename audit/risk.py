@@ -53,7 +53,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Organization, User
 from accounts.permissions import is_bureau, is_bureau_reader, require
 from accounts.roles import BureauRole
-from accounts.services import system_actor
+from audit.actors import system_actor
 from audit.events import EventType
 from audit.models import RiskFlag, RiskSettings
 from audit.services import audit_append

@@ -7,13 +7,12 @@ from typing import Any
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from audit.actors import actor_role
 from audit.context import current_ip
 from audit.events import EventType
 from audit.history import take_pending_history
 from audit.models import AuditEvent, ChainHead
 from lib.chain import GENESIS_HASH, jsonable
-
-SYSTEM_ROLE = "system"
 
 Target = models.Model | tuple[str, Any, str]
 
@@ -42,18 +41,7 @@ def _describe_target(target: Target) -> tuple[str, str, str]:
 def _actor_snapshot(actor, organization) -> tuple[int | None, str, str]:
     if actor is None:
         return None, "未登录用户", ""
-    from accounts.permissions import is_system_user
-    from accounts.roles import BureauRole
-
-    if is_system_user(actor):
-        return actor.pk, str(actor), SYSTEM_ROLE
-    role = ""
-    if organization is not None:
-        role = actor.memberships.filter(organization=organization).values_list("role", flat=True).first() or ""
-    if not role:
-        groups = set(actor.groups.values_list("name", flat=True))
-        role = next((r.value for r in BureauRole if r.value in groups), "")
-    return actor.pk, str(actor), role
+    return actor.pk, str(actor), actor_role(actor, organization)
 
 
 def audit_append(

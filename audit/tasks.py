@@ -4,7 +4,7 @@ import logging
 
 from celery import shared_task
 
-from accounts.services import system_actor
+from audit.actors import system_actor
 from audit.checkpoints import checkpoint_create
 from audit.verify import verify_all
 

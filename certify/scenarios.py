@@ -18,7 +18,8 @@ from pathlib import Path
 
 from accounts.models import Organization, User
 from accounts.roles import BureauRole, Role
-from accounts.services import bureau_user_create, membership_add, organization_create, system_actor
+from accounts.services import bureau_user_create, membership_add, organization_create
+from audit.actors import system_actor
 from certify.models import AssessmentPlan, Enrolment, Occupation
 from certify.services import calendar
 from certify.services.catalogue import catalogue_import_builtin

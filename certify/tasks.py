@@ -10,7 +10,7 @@ import logging
 from celery import shared_task
 from django.db import DatabaseError
 
-from accounts.services import system_actor
+from audit.actors import system_actor
 from certify.services import issuing, recovery, rendering
 from certify.services.filings import filings_mark_expired
 

@@ -281,6 +281,10 @@ CELERY_BEAT_SCHEDULE = {
     "issuance-reconcile": {"task": "certify.tasks.reconcile_issuance", "schedule": crontab(minute="*/5")},
 }
 
+# --- audit --------------------------------------------------------------------------------
+# The role an audit event records for a person (the log itself knows no roles).
+AUDIT_ACTOR_ROLE = "accounts.permissions.actor_role"
+
 # --- history ----------------------------------------------------------------------------
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 SIMPLE_HISTORY_REVERT_DISABLED = True

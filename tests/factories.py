@@ -9,7 +9,8 @@ import factory
 
 from accounts.models import Organization, User
 from accounts.roles import BureauRole, Role
-from accounts.services import bureau_user_create, membership_add, organization_create, system_actor
+from accounts.services import bureau_user_create, membership_add, organization_create
+from audit.actors import system_actor
 from lib.identifiers import CREDIT_CODE_ALPHABET, credit_code_check_char
 
 PASSWORD = "Test@2026pw"

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from accounts.services import system_actor
+from audit.actors import system_actor
 from certify.models import Occupation
 from certify.services.catalogue import catalogue_import_builtin
 from certify.services.filings import ScopeSpec, filing_create

@@ -1,7 +1,6 @@
 """Writes for users, organisations and memberships. Each checks permission, writes, and appends
 one audit event in the same transaction. Import them from here: ``from accounts.services import …``."""
 
-from accounts.services.common import system_actor
 from accounts.services.members import (
     membership_add,
     membership_change_role,
@@ -47,7 +46,6 @@ __all__ = [
     "organization_create",
     "organization_set_status",
     "organization_update",
-    "system_actor",
     "two_factor_disable",
     "two_factor_enable",
     "two_factor_reset",

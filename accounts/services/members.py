@@ -11,16 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership, MembershipInvitation, Organization, OrganizationUserObjectPermission, User
-from accounts.permissions import (
-    can_manage_members,
-    forget_cached_permissions,
-    is_bureau,
-    is_reserved_username,
-    is_system_user,
-    require,
-)
+from accounts.permissions import can_manage_members, forget_cached_permissions, is_bureau, require
 from accounts.roles import ROLE_PERMISSIONS, Role
 from accounts.services.common import _track
+from audit.actors import is_reserved_username, is_system_user
 from audit.events import EventType
 from audit.services import audit_append
 

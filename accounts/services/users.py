@@ -10,9 +10,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.permissions import forget_cached_permissions, is_bureau, is_system_user, require
+from accounts.permissions import forget_cached_permissions, is_bureau, require
 from accounts.roles import BureauRole
 from accounts.services.members import _new_user
+from audit.actors import is_system_user
 from audit.events import EventType
 from audit.services import audit_append
 from lib.ratelimit import failures, record_failure

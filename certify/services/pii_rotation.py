@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accounts.services import system_actor
+from audit.actors import system_actor
 from audit.events import EventType
 from audit.history import bulk_update_audited
 from audit.services import audit_append

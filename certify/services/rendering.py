@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.permissions import require
-from accounts.services import system_actor
+from audit.actors import system_actor
 from audit.events import EventType
 from audit.services import audit_append
 from certify import dispatch

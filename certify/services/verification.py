@@ -208,7 +208,7 @@ def certificate_worker_copy(*, certificate: Certificate, check_code: str, name: 
     cache; after each run of failures the certificate's copy is locked, each time for longer, so
     the 80-bit code cannot be walked. Nobody is signed in, so the named system actor "public"
     stands in; the audit log records the client's IP from the request context."""
-    from accounts.services import system_actor
+    from audit.actors import system_actor
 
     locked_for = copy_lock_remaining(certificate.number)
     if locked_for:

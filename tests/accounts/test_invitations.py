@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from accounts.models import Membership, MembershipInvitation, OrganizationUserObjectPermission
 from accounts.roles import ROLE_PERMISSIONS, Role
-from accounts.services import system_actor
+from audit.actors import system_actor
 from tests.helpers import assert_one_event, assert_status, check_guards
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ import decimal
 import pytest
 from django.db import connection, transaction
 
-from accounts.services import system_actor
+from audit.actors import system_actor
 from audit.events import EventType
 from audit.models import AppendOnlyError, AuditEvent, ChainHead
 from audit.services import audit_append

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import include, path, reverse
 
-from accounts.services import system_actor
+from audit.actors import system_actor
 from audit.checkpoints import (
     CheckpointFileError,
     checkpoint_create,

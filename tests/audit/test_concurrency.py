@@ -5,7 +5,7 @@ import threading
 import pytest
 from django.db import connection, transaction
 
-from accounts.services import system_actor
+from audit.actors import system_actor
 from audit.events import EventType
 from audit.models import AuditEvent
 from audit.services import audit_append

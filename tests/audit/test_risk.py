@@ -12,7 +12,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from accounts.services import system_actor
+from audit.actors import system_actor
 from audit.models import AuditEvent, RiskFlag, RiskSettings
 from audit.risk import (
     risk_flag_acknowledge,

@@ -14,8 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import include, path, reverse
 from openpyxl import load_workbook
 
-from accounts.services import system_actor
 from audit import risk
+from audit.actors import system_actor
 from audit.models import RiskFlag
 from audit.risk import Finding, Link, risk_scan
 from config import urls as project_urls

@@ -9,7 +9,7 @@ from django.db import DatabaseError, connection, transaction
 
 from accounts.models import Organization
 from accounts.roles import BureauRole
-from accounts.services import system_actor
+from audit.actors import system_actor
 from audit.checkpoints import checkpoint_create
 from audit.events import EventType
 from audit.models import AppendOnlyError, AuditCheckpoint, AuditEvent

@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
 
-from accounts.services import system_actor
+from audit.actors import system_actor
 from audit.checkpoints import checkpoint_create, checkpoints_export, checkpoints_file_read
 from audit.events import EventType
 from audit.history import group_hash, history_group, history_row_hash

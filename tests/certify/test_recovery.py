@@ -10,7 +10,7 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.services import system_actor
+from audit.actors import system_actor
 from audit.models import AuditEvent
 from certify import dispatch
 from certify.models import Certificate, IssuanceBatch

@@ -5,7 +5,7 @@ throttled; duplicates across organisations flagged for the bureau instead."""
 import pytest
 from django.core.exceptions import ValidationError
 
-from accounts.services import system_actor
+from audit.actors import system_actor
 from audit.models import AuditEvent, RiskFlag
 from audit.risk import risk_scan
 from certify.models import Person

@@ -9,7 +9,8 @@ from django.db import transaction
 
 from accounts.models import Membership, Organization, User
 from accounts.roles import BureauRole, Role
-from accounts.services import bureau_user_create, membership_add, organization_create, system_actor
+from accounts.services import bureau_user_create, membership_add, organization_create
+from audit.actors import system_actor
 
 DEMO_PASSWORD = "Demo@2026"  # noqa: S105  (published demo password, printed by design)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from accounts.services import system_actor
+from audit.actors import system_actor
 from audit.checkpoints import checkpoint_create
 from lib.keyring import KeyRingError
 
