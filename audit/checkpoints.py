@@ -25,7 +25,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.permissions import is_bureau_reader
 from audit.events import EventType
 from audit.keys import audit_keyring
 from audit.models import AuditCheckpoint, ChainHead
@@ -53,11 +52,6 @@ def checkpoint_payload(*, seq: int, hash: str, created_at: dt.datetime | str) ->
     """The exact bytes a checkpoint signature covers."""
     stamp = created_at if isinstance(created_at, str) else jsonable(created_at)
     return canonical_json({"created_at": stamp, "hash": hash, "seq": int(seq)}).encode("utf-8")
-
-
-def can_download_checkpoints(user) -> bool:
-    """The bureau's admins and auditors (the bureau readers), nobody else."""
-    return is_bureau_reader(user)
 
 
 # --- making checkpoints --------------------------------------------------------------------------

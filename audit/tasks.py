@@ -27,7 +27,3 @@ def audit_verify() -> None:
     first = report.first_problem
     if first is not None:
         logger.error("audit trail damaged: [%s] %s (%d problems)", first.kind, first.describe(), len(report.problems))
-
-
-# The risk scan lives with its rules; importing it here registers it with the worker.
-from audit.risk import scan_risks  # noqa: E402, F401

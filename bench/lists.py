@@ -18,7 +18,6 @@ import math
 from django.db import connection
 from django.test import Client
 
-from audit import stats
 from audit.verify import verify_all
 from bench.common import (
     EXPLAIN_THRESHOLD_S,
@@ -34,6 +33,7 @@ from bench.common import (
 )
 from bench.synthetic import generate
 from bench.world import world
+from bureau import stats
 from certify.models import Certificate
 
 PER_PAGE = 50  # config.web.paginate

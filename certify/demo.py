@@ -344,8 +344,8 @@ def seed_bureau(*, system: User, bureau_admin: User, today: dt.date) -> None:
     """The bureau's side: this year's subsidy rule, a risk scan and a signed checkpoint."""
     from audit.checkpoints import checkpoint_create
     from audit.models import SubsidyRule
-    from audit.risk import risk_scan
-    from audit.subsidies import subsidy_rule_set
+    from bureau.risk import risk_scan
+    from bureau.subsidies import subsidy_rule_set
 
     if not SubsidyRule.objects.filter(year=today.year).exists():
         subsidy_rule_set(
@@ -360,7 +360,7 @@ def seed_bureau(*, system: User, bureau_admin: User, today: dt.date) -> None:
     # The demo's past plans were filed when the demo was loaded, so the lead-time rule flags them;
     # the bureau closes those flags the way it would close any explained finding.
     from audit.models import RiskFlag
-    from audit.risk import risk_flag_resolve
+    from bureau.risk import risk_flag_resolve
 
     for flag in RiskFlag.objects.filter(rule=RiskFlag.Rule.SHORT_LEAD, status=RiskFlag.Status.OPEN):
         risk_flag_resolve(actor=bureau_admin, flag=flag, note="演示数据：历史计划系初始化演示数据时补录报备，已核实")

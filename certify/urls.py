@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from certify.views import bureau, catalogue, certificates, enrolments, filings, plans, public, scoring, standards
+from certify.views import catalogue, certificates, enrolments, filings, plans, public, scoring, standards
 
 app_name = "certify"
 
@@ -102,12 +102,6 @@ urlpatterns = [
     path("orgs/<int:org_id>/seal/", certificates.seal_page, name="seal_page"),
     path("orgs/<int:org_id>/seal.png", certificates.seal_image, name="seal_image"),
     path("bureau/certificates/", certificates.bureau_certificate_list, name="bureau_certificate_list"),
-    # bureau: plans, supervision, calendar
-    path("bureau/plans/", bureau.bureau_plan_list, name="bureau_plan_list"),
-    path("bureau/supervision/", bureau.supervision_list, name="supervision_list"),
-    path("bureau/supervision/<int:plan_id>/", bureau.supervision_report, name="supervision_report"),
-    path("bureau/calendar/", bureau.calendar_list, name="calendar_list"),
-    path("bureau/calendar/set/", bureau.calendar_day_set, name="calendar_day_set"),
     # public
     path("publicity/<str:number>/", public.publicity_page, name="publicity_page"),
 ]

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "axes",
     "audit",
     "certify",
+    "bureau",
 ]
 
 MIDDLEWARE = [
@@ -276,7 +277,7 @@ CELERY_BEAT_SCHEDULE = {
     # a signed checkpoint of the audit chain every hour, a full verification every night
     "audit-checkpoint": {"task": "audit.tasks.audit_checkpoint", "schedule": crontab(minute=5)},
     "audit-verify-nightly": {"task": "audit.tasks.audit_verify", "schedule": crontab(hour=2, minute=30)},
-    "risk-scan": {"task": "audit.risk.scan_risks", "schedule": crontab(hour=3, minute=0)},
+    "risk-scan": {"task": "bureau.tasks.scan_risks", "schedule": crontab(hour=3, minute=0)},
     "filings-expire": {"task": "certify.tasks.expire_filings", "schedule": crontab(hour=0, minute=10)},
     "issuance-reconcile": {"task": "certify.tasks.reconcile_issuance", "schedule": crontab(minute="*/5")},
 }

@@ -25,10 +25,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("certify.urls")),
     path("", include("certify.urls_export")),
-    path("", include("audit.urls")),
-    path("", include("audit.urls_risk")),
-    path("", include("audit.urls_stats")),
-    path("", include("audit.urls_checkpoints")),
+    path("", include("bureau.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     # Routed only when asked for (SKILLCERT_ADMIN_ENABLED, on with DEBUG); its login goes through
     # the same authenticate() and so the same lock-outs and two-factor step as the site's.

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.core.management import call_command
 from django.db import transaction
 from django.test.utils import CaptureQueriesContext
-from django.urls import include, path, reverse
+from django.urls import reverse
 
 from audit.actors import system_actor
 from audit.checkpoints import (
@@ -25,17 +25,11 @@ from audit.events import EventType
 from audit.models import AuditCheckpoint, AuditEvent
 from audit.services import audit_append
 from audit.tasks import audit_checkpoint
-from config import urls as project_urls
 
-# The project's URLs, plus the checkpoint pages until config/urls.py includes them itself.
-urlpatterns = list(project_urls.urlpatterns)
-if not any(getattr(p, "namespace", None) == "audit_checkpoints" for p in urlpatterns):
-    urlpatterns.append(path("", include("audit.urls_checkpoints")))
+pytestmark = pytest.mark.django_db
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
-
-LIST = reverse("audit_checkpoints:list", urlconf=__name__)
-DOWNLOAD = reverse("audit_checkpoints:download", urlconf=__name__)
+LIST = reverse("bureau:checkpoint_list")
+DOWNLOAD = reverse("bureau:checkpoint_download")
 
 
 @pytest.fixture(autouse=True)

@@ -326,7 +326,7 @@ def test_the_certificate_list_query_count_does_not_grow(world, as_user, issued, 
 
 def test_supplied_numbers_page(world, as_user, closed_plan, audit_probe):
     from certify.models import Enrolment
-    from tests.certify.test_issuing import _province_number, _supplied
+    from tests.builders import province_number, supplied_numbers_file
     from tests.workflow import candidate_ids
 
     page = plan_url("supplied_numbers", closed_plan)
@@ -341,7 +341,7 @@ def test_supplied_numbers_page(world, as_user, closed_plan, audit_probe):
         user=world.a_operator,
     )
     upload = SimpleUploadedFile(
-        "n.xlsx", _supplied([["张伟", candidate_ids(1)[0], _province_number(world.org_a, 4, 77)]])
+        "n.xlsx", supplied_numbers_file([["张伟", candidate_ids(1)[0], province_number(world.org_a, 4, 77)]])
     )
     probe = audit_probe()
     assert_status(as_user(world.a_operator), "post", page, 302, {"file": upload})

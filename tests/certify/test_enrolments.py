@@ -30,7 +30,7 @@ from certify.services.plans import (
     plan_start_publicity,
 )
 from certify.services.standards import standard_draft_create, standard_publish
-from tests.certify.test_plans import make_plan, messages, publish_with_direct_grading
+from tests.builders import make_plan, messages, publish_with_direct_grading
 from tests.helpers import assert_one_event
 from tests.workflow import candidate, candidate_ids, occ, score_everyone, valid_id
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
 from audit.events import EventType
 from audit.history import history_group
@@ -40,25 +40,16 @@ from certify.services.plans import (
     recusal_declare,
 )
 from certify.services.scoring import score_submit
+from tests.builders import ROSTER_HEADERS, xlsx
 from tests.workflow import candidate, candidate_ids, score_everyone, valid_id
 
 pytestmark = pytest.mark.django_db
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "涛", "明", "超", "秀英", "华"]
-ROSTER_HEADERS = ["姓名", "证件号码", "从事本职业年限"]
 
 
 # --- helpers ----------------------------------------------------------------------------------
-def xlsx(headers: list, rows: list[list]) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.append(headers)
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def names(n: int) -> list[str]:

@@ -13,6 +13,7 @@ from certify.models import Certificate, IssuanceBatch, NumberCounter
 from certify.services import issuing, payload, rendering, supplied_numbers
 from certify.services.filings import filing_suspend
 from lib import numbering
+from tests.builders import province_number, supplied_numbers_file
 
 pytestmark = pytest.mark.django_db
 
@@ -273,33 +274,6 @@ def test_photos_are_normalised_copies_kept_with_the_certificate(issued):
 
 
 # --- numbers supplied by the province ------------------------------------------------------------
-def _supplied(rows) -> bytes:
-    import io
-
-    import openpyxl
-
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.append(["姓名", "证件号码", "证书编号"])
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def _province_number(org, level, serial, year=None):
-    from django.utils import timezone
-
-    return numbering.format_number(
-        type_letter="Y",
-        ministry_code="0000",
-        province_code="44",
-        org_sequence=org.province_sequence,
-        year=year or timezone.localdate().year,
-        level=level,
-        serial=serial,
-    )
 
 
 def test_numbers_supplied_by_the_province_are_used_when_issuing(world, closed_plan, django_capture_on_commit_callbacks):
@@ -307,10 +281,15 @@ def test_numbers_supplied_by_the_province_are_used_when_issuing(world, closed_pl
 
     ids = dict(zip(["张伟", "王芳", "李娜", "刘洋"], candidate_ids(4), strict=True))
     rows = [
-        ["张伟", ids["张伟"], _province_number(world.org_a, 4, 501)],
-        ["刘洋", ids["刘洋"], _province_number(world.org_a, 4, 502)],
+        ["张伟", ids["张伟"], province_number(world.org_a, 4, 501)],
+        ["刘洋", ids["刘洋"], province_number(world.org_a, 4, 502)],
     ]
-    assert supplied_numbers.supplied_numbers_import(actor=world.a_operator, plan=closed_plan, file=_supplied(rows)) == 2
+    assert (
+        supplied_numbers.supplied_numbers_import(
+            actor=world.a_operator, plan=closed_plan, file=supplied_numbers_file(rows)
+        )
+        == 2
+    )
     with django_capture_on_commit_callbacks(execute=True):
         issuing.issuance_request(actor=world.a_operator, plan=closed_plan)
     numbers = dict(Certificate.objects.values_list("holder_name", "number"))
@@ -324,14 +303,16 @@ def test_supplied_numbers_are_checked_row_by_row_and_nothing_is_kept_on_error(wo
     from tests.workflow import candidate_ids
 
     ids = dict(zip(["张伟", "王芳", "李娜", "刘洋"], candidate_ids(4), strict=True))
-    good = _province_number(world.org_a, 4, 601)
+    good = province_number(world.org_a, 4, 601)
     rows = [
         ["张伟", ids["张伟"], good],
-        ["王芳", ids["王芳"], _province_number(world.org_a, 3, 602)],  # wrong level digit
-        ["李娜", ids["李娜"], _province_number(world.org_a, 4, 603)],  # failed: not a passing candidate
+        ["王芳", ids["王芳"], province_number(world.org_a, 3, 602)],  # wrong level digit
+        ["李娜", ids["李娜"], province_number(world.org_a, 4, 603)],  # failed: not a passing candidate
         ["刘洋", ids["刘洋"], good],  # duplicate in the file
     ]
     with pytest.raises(ImportRejected) as caught:
-        supplied_numbers.supplied_numbers_import(actor=world.a_operator, plan=closed_plan, file=_supplied(rows))
+        supplied_numbers.supplied_numbers_import(
+            actor=world.a_operator, plan=closed_plan, file=supplied_numbers_file(rows)
+        )
     assert [(e.row, e.column) for e in caught.value.errors] == [(3, "证书编号"), (4, "证件号码"), (5, "证书编号")]
     assert not Enrolment.objects.exclude(supplied_number="").exists()

@@ -69,7 +69,7 @@ def test_a_whole_workflow_leaves_no_plaintext_id_number_anywhere(
     # full views and searches that carry the number in a request
     enrolment = holder.enrolment
     operator.post(reverse("certify:enrolment_reveal_id", args=[org.pk, enrolment.plan_id, enrolment.pk]))
-    as_user(world.bureau_auditor).post(reverse("audit:console"), {"kind": "id_number", "q": ids[0]})
+    as_user(world.bureau_auditor).post(reverse("bureau:console"), {"kind": "id_number", "q": ids[0]})
     operator.get(reverse("certify:certificate_pdf", args=[org.pk, holder.pk]))
     as_user(world.a_viewer).get(reverse("certify:certificate_pdf", args=[org.pk, holder.pk]))
     # the holder's copy, right and wrong

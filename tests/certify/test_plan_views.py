@@ -599,7 +599,7 @@ def test_bureau_plan_list_shows_filed_plans_only(world, as_user, ready_plan, pla
     from certify.services.plans import plan_file
 
     plan_file(actor=world.a_operator, plan=ready_plan)
-    listing = reverse("certify:bureau_plan_list")
+    listing = reverse("bureau:plan_list")
     text = assert_status(as_user(world.bureau_auditor), "get", listing, 200).content.decode()
     assert ready_plan.number in text and draft.number not in text
     check_guards(
@@ -631,7 +631,7 @@ def test_supervisor_assignment_and_report(world, as_user, ready_plan, audit_prob
     probe = audit_probe()
     assert_status(as_user(world.bureau_admin), "post", assign, 302, data)
     assert_one_event(probe, event_type="plan.supervisor_assigned", actor=world.bureau_admin, organization=world.org_a)
-    listing = reverse("certify:supervision_list")
+    listing = reverse("bureau:supervision_list")
     assert ready_plan.number in assert_status(as_user(world.supervisor), "get", listing, 200).content.decode()
     check_guards(
         as_user,
@@ -641,7 +641,7 @@ def test_supervisor_assignment_and_report(world, as_user, ready_plan, audit_prob
         wrong_method="post",
         user=world.supervisor,
     )
-    report = reverse("certify:supervision_report", args=[ready_plan.pk])
+    report = reverse("bureau:supervision_report", args=[ready_plan.pk])
     body = {
         "visited_on": ready_plan.exam_date.isoformat(),
         "attended": "on",
@@ -669,11 +669,11 @@ def test_a_supervisor_sees_only_assigned_plans(world, as_user, ready_plan):
     from tests import factories
 
     other = factories.bureau_user(BureauRole.SUPERVISOR, "supervisor_2")
-    assert_status(as_user(other), "get", reverse("certify:supervision_report", args=[ready_plan.pk]), 404)
+    assert_status(as_user(other), "get", reverse("bureau:supervision_report", args=[ready_plan.pk]), 404)
 
 
 def test_calendar_pages(world, as_user, audit_probe):
-    listing = reverse("certify:calendar_list")
+    listing = reverse("bureau:calendar_list")
     assert_status(as_user(world.bureau_auditor), "get", listing, 200)
     check_guards(
         as_user,
@@ -683,7 +683,7 @@ def test_calendar_pages(world, as_user, audit_probe):
         wrong_method="post",
         user=world.bureau_auditor,
     )
-    set_url = reverse("certify:calendar_day_set")
+    set_url = reverse("bureau:calendar_day_set")
     data = {"day": "2027-02-06", "is_working_day": "0", "note": "2027 年春节"}
     check_guards(
         as_user,

@@ -10,11 +10,11 @@ from django.test import override_settings
 from accounts.models import Membership, User
 from accounts.roles import Role
 from accounts.services import membership_change_role
-from certify.models import AssessmentPlan, Filing, PlanAssessor, PlanUserObjectPermission, StandardVersion, WorkType
+from certify.models import PlanAssessor, PlanUserObjectPermission, WorkType
 from certify.permissions import can_score_plan
 from certify.services import calendar
-from certify.services.enrolments import PriorInput, enrolment_register, enrolment_withdraw
-from certify.services.filings import ScopeSpec, filing_add_scope, filing_suspend
+from certify.services.enrolments import enrolment_register, enrolment_withdraw
+from certify.services.filings import filing_suspend
 from certify.services.plans import (
     assessor_add,
     assessor_remove,
@@ -24,7 +24,6 @@ from certify.services.plans import (
     plan_begin_scoring,
     plan_cancel,
     plan_close,
-    plan_create,
     plan_file,
     plan_start,
     plan_start_publicity,
@@ -34,106 +33,26 @@ from certify.services.plans import (
 )
 from certify.services.scoring import score_submit
 from certify.services.standards import (
-    standard_draft_create,
-    standard_level_update,
-    standard_publish,
     standard_retire,
 )
 from tests import factories
+from tests.builders import (
+    S,
+    add_panel,
+    declare_all,
+    make_level2_plan,
+    make_plan,
+    messages,
+    publish_with_direct_grading,
+    register_all,
+)
 from tests.helpers import assert_one_event
 from tests.workflow import candidate, candidate_ids, occ, score_everyone
 
 pytestmark = pytest.mark.django_db
 
-S = AssessmentPlan.Status
-VENUE = "甲机械二号厂房实训车间"
-
 
 # --- helpers shared with the other workflow test files ----------------------------------------
-def messages(caught) -> str:
-    """Every message of a caught ValidationError, one per line."""
-    return "\n".join(caught.value.messages)
-
-
-def make_plan(world, version, *, level: int, exam_date: dt.date, **fields) -> AssessmentPlan:
-    return plan_create(
-        actor=world.a_operator,
-        organization=world.org_a,
-        standard_version=version,
-        level=level,
-        exam_date=exam_date,
-        venue=VENUE,
-        **fields,
-    )
-
-
-def register_all(world, plan, names, *, start: int = 1, **extra):
-    numbers = candidate_ids(len(names), start=start)
-    return [
-        enrolment_register(actor=world.a_operator, plan=plan, data=candidate(name, number, **extra))
-        for name, number in zip(names, numbers, strict=True)
-    ]
-
-
-def add_panel(world, plan, *, practical=(), theory=(), review=(), grade: str = "assessor") -> list[PlanAssessor]:
-    members = []
-    for duty, users in (("practical", practical), ("theory", theory), ("review", review)):
-        for user in users:
-            members.append(assessor_add(actor=world.a_operator, plan=plan, user=user, duty=duty, grade=grade))
-    return members
-
-
-def declare_all(plan) -> None:
-    for member in PlanAssessor.objects.filter(plan=plan).select_related("user"):
-        recusal_declare(actor=member.user, assessor=member, relations=[])
-
-
-def to_scoring(world, plan, *, today: dt.date) -> AssessmentPlan:
-    plan_file(actor=world.a_operator, plan=plan, today=today)
-    plan_start(actor=world.a_operator, plan=plan, today=plan.exam_date)
-    return plan_begin_scoring(actor=world.a_operator, plan=plan)
-
-
-def make_level2_version(world) -> StandardVersion:
-    """The bureau adds 车工 level 2 to org A's filing; org A publishes a 技师 standard for it."""
-    filing_a = Filing.objects.get(organization=world.org_a, number="东人社评备〔2025〕001号")
-    filing_add_scope(
-        actor=world.bureau_admin,
-        filing=filing_a,
-        scope=ScopeSpec(occupation=occ("6-18-01-01"), work_type=None, levels=(2,)),
-    )
-    draft = standard_draft_create(
-        actor=world.a_operator,
-        organization=world.org_a,
-        occupation=occ("6-18-01-01"),
-        work_type="普通车工",
-        title="甲机械车工技师评价规范",
-        levels=[2],
-    )
-    return standard_publish(actor=world.a_operator, version=draft)
-
-
-def publish_with_direct_grading(world, draft) -> StandardVersion:
-    """org A's 车工 draft published with 定级 allowed at level 4."""
-    standard_level_update(actor=world.a_operator, level=draft.levels.get(level=4), direct_grading_allowed=True)
-    return standard_publish(actor=world.a_operator, version=draft)
-
-
-def level3_holder(exam_date: dt.date) -> dict:
-    """What a 技师 candidate needs under the national template: level 3 held for over 4 years."""
-    return {"prior_certificates": [PriorInput(level=3, obtained_on=exam_date - dt.timedelta(days=5 * 366))]}
-
-
-def make_level2_plan(world, assessors, today, *, names=("赵强", "钱敏", "孙磊"), grade="senior") -> AssessmentPlan:
-    """A declared level-2 plan: 3 practical and 3 review assessors of ``grade``, 2 invigilators."""
-    version = make_level2_version(world)
-    plan = make_plan(world, version, level=2, exam_date=calendar.add_working_days(today, 10))
-    register_all(world, plan, names, start=500, **level3_holder(plan.exam_date))
-    add_panel(world, plan, practical=assessors[:3], review=assessors[2:5], grade=grade)
-    add_panel(world, plan, theory=assessors[3:5])
-    declare_all(plan)
-    plan.refresh_from_db()
-    return plan
 
 
 def file_refused(world, plan, today, *texts) -> str:

@@ -14,7 +14,7 @@ from certify.services.filings import ScopeSpec, filing_create
 from certify.services.plans import plan_approve_results, plan_close, plan_start_publicity
 from certify.services.publicity import objection_record, objection_resolve
 from certify.services.scoring import score_correct, score_submit
-from tests.certify.test_plans import add_panel, declare_all, messages, register_all, to_scoring
+from tests.builders import add_panel, declare_all, messages, register_all, to_scoring
 from tests.helpers import assert_one_event
 from tests.workflow import occ, score_everyone
 

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 
 from audit.actors import system_actor
 from audit.models import AuditEvent, RiskFlag
-from audit.risk import risk_scan
+from bureau.risk import risk_scan
 from certify.models import Person
 from certify.services import calendar
 from certify.services.enrolments import enrolment_register
@@ -15,6 +15,7 @@ from certify.services.filings import ScopeSpec, filing_add_scope
 from certify.services.imports import roster_import
 from certify.services.plans import plan_create
 from certify.services.standards import standard_draft_create, standard_publish
+from tests.builders import ROSTER_HEADERS, xlsx
 from tests.workflow import candidate, occ
 
 pytestmark = pytest.mark.django_db
@@ -113,7 +114,6 @@ def test_failed_matches_are_throttled_per_clerk(world, issued, b_lathe_plan, set
 
 
 def test_a_roster_probe_counts_every_row_and_names_no_other_organisation(world, issued, b_lathe_plan):
-    from tests.certify.test_imports import ROSTER_HEADERS, xlsx
 
     rows = [["王大锤", _id_of(c), 7] for c in issued]
 

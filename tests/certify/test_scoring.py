@@ -19,7 +19,7 @@ from certify.services.plans import (
 from certify.services.scoring import score_correct, score_submit
 from certify.services.standards import standard_level_update, standard_new_version, standard_publish
 from tests import factories
-from tests.certify.test_plans import (
+from tests.builders import (
     add_panel,
     declare_all,
     make_level2_plan,
