@@ -193,8 +193,41 @@ STORAGES = {
 # Without collectstatic (development, tests) WhiteNoise serves straight from the app folders.
 WHITENOISE_USE_FINDERS = not _static_manifest
 WHITENOISE_AUTOREFRESH = not _static_manifest
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+# --- uploads: what a request and a file may cost (certify.excel.limits, certify.images) ----
+_MIB = 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 5 * _MIB, minimum=0)  # larger: temp file
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * _MIB, minimum=_MIB)  # form fields
+DATA_UPLOAD_MAX_NUMBER_FILES = env_int("DATA_UPLOAD_MAX_NUMBER_FILES", 10, minimum=1)  # every form sends one
+# The first handler keeps one byte past SKILLCERT_UPLOAD_MAX_BYTES of each file and drops the rest,
+# so an oversized upload costs neither memory nor disk and every size check refuses it by name.
+FILE_UPLOAD_HANDLERS = [
+    "certify.views.uploads.CappedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# The largest file any page takes (imports). At least the photo's 5 MB: a photo cut at this cap
+# would otherwise be refused as damaged rather than as too large.
+SKILLCERT_UPLOAD_MAX_BYTES = env_int("SKILLCERT_UPLOAD_MAX_BYTES", 10 * _MIB, minimum=5 * _MIB)
+# An .xlsx, checked from its zip directory and streamed parts before openpyxl reads it. A real
+# 20,000-row roster unpacks to about 20 MB of sheet and 5 MB of shared strings, 400,000 cells.
+SKILLCERT_UPLOAD_XLSX_PART_MAX_BYTES = env_int("SKILLCERT_UPLOAD_XLSX_PART_MAX_BYTES", 50 * _MIB, minimum=_MIB)
+SKILLCERT_UPLOAD_XLSX_UNPACKED_MAX_BYTES = env_int("SKILLCERT_UPLOAD_XLSX_UNPACKED_MAX_BYTES", 100 * _MIB, minimum=_MIB)
+SKILLCERT_UPLOAD_SHARED_STRINGS_MAX_BYTES = env_int(
+    "SKILLCERT_UPLOAD_SHARED_STRINGS_MAX_BYTES", 32 * _MIB, minimum=_MIB
+)
+SKILLCERT_UPLOAD_SHARED_STRINGS_MAX_ITEMS = env_int("SKILLCERT_UPLOAD_SHARED_STRINGS_MAX_ITEMS", 400_000, minimum=1000)
+# Rows and cells of a sheet as openpyxl returns them (empty rows and padding included), or of a CSV.
+SKILLCERT_UPLOAD_SHEET_MAX_ROWS = env_int("SKILLCERT_UPLOAD_SHEET_MAX_ROWS", 100_000, minimum=1000)
+SKILLCERT_UPLOAD_SHEET_MAX_CELLS = env_int("SKILLCERT_UPLOAD_SHEET_MAX_CELLS", 1_000_000, minimum=10_000)
+# openpyxl runs in a child process that may grow by this much and run this long (below gunicorn's 60 s).
+SKILLCERT_UPLOAD_PARSE_MAX_MEMORY_BYTES = env_int(
+    "SKILLCERT_UPLOAD_PARSE_MAX_MEMORY_BYTES", 512 * _MIB, minimum=64 * _MIB
+)
+SKILLCERT_UPLOAD_PARSE_TIMEOUT_SECONDS = env_int("SKILLCERT_UPLOAD_PARSE_TIMEOUT_SECONDS", 20, minimum=1, maximum=600)
+# Pixels of a photo or seal, read from the image header before any pixel is decoded.
+SKILLCERT_UPLOAD_PHOTO_MAX_PIXELS = env_int("SKILLCERT_UPLOAD_PHOTO_MAX_PIXELS", 12_000_000, minimum=200 * 280)
+SKILLCERT_UPLOAD_SEAL_MAX_PIXELS = env_int("SKILLCERT_UPLOAD_SEAL_MAX_PIXELS", 4_000_000, minimum=200 * 200)
 
 # --- Celery -----------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
