@@ -8,6 +8,7 @@ matched to the columns and parsed here.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import itertools
 import logging
@@ -22,7 +23,15 @@ from openpyxl import load_workbook
 
 from certify.excel import isolation
 from certify.excel.cells import CellError, Column, FileError, ParsedTable, make_parser, normalise_text
-from certify.excel.limits import Limits, capped_rows, check_workbook, damaged, size_problem
+from certify.excel.limits import (
+    Limits,
+    capped_rows,
+    check_workbook,
+    damaged,
+    size_problem,
+    too_many_cells,
+    too_many_rows,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -56,14 +65,28 @@ def _check_size(size: int) -> None:
         raise FileError(problem)
 
 
-def first_sheet_rows(data: bytes) -> list[tuple]:
-    """The values of the first sheet's rows, trailing empty cells dropped. Runs in the child."""
+def first_sheet_rows(data: bytes, *, max_rows: int, max_cells: int) -> list[tuple] | str:
+    """The values of the first sheet's rows, trailing empty cells dropped; runs in the child.
+
+    "rows" or "cells" instead once openpyxl has produced more than the caps allow, counting what it
+    adds of its own: an empty row for each number skipped between two rows, and each row padded
+    with empty cells to its last cell's column. One padded row is at most 18,278 cells, so the
+    count stops a row bomb after one row past the cap.
+    """
     workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         sheet = workbook.worksheets[0]
         # Some generators write a wrong <dimension>; trusting it would silently drop rows.
         sheet.reset_dimensions()
-        return [_trimmed(row) for row in sheet.iter_rows(values_only=True)]
+        rows, cells = [], 0
+        for row in sheet.iter_rows(values_only=True):
+            cells += len(row)
+            if len(rows) == max_rows:
+                return "rows"
+            if cells > max_cells:
+                return "cells"
+            rows.append(_trimmed(row))
+        return rows
     finally:
         workbook.close()
 
@@ -77,13 +100,18 @@ def _trimmed(row: tuple) -> tuple:
 
 def _xlsx_rows(data: bytes, limits: Limits) -> Iterator[tuple]:
     check_workbook(data, limits)
+    read = functools.partial(first_sheet_rows, max_rows=limits.rows, max_cells=limits.cells)
     try:
-        rows = isolation.run_limited(first_sheet_rows, data, memory_bytes=limits.memory_bytes, seconds=limits.seconds)
+        rows = isolation.run_limited(read, data, memory_bytes=limits.memory_bytes, seconds=limits.seconds)
     except isolation.ParseLimit as exc:
         raise _over_limit(exc.kind, limits) from exc
     except isolation.ParseFailed as exc:
         logger.info("Unreadable upload: %s", exc)
         raise damaged() from exc
+    if rows == "rows":
+        raise too_many_rows(limits)
+    if rows == "cells":
+        raise too_many_cells(limits)
     yield from rows
 
 

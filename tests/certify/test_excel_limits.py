@@ -15,6 +15,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from certify.excel import Column, isolation, read_table
+from certify.excel.limits import _TagCounter
 from tests.certify.bombs import (
     MAIN_NS,
     MIB,
@@ -256,13 +257,13 @@ def test_a_csv_with_too_many_cells_is_refused(settings):
 
 
 # --- the child process ----------------------------------------------------------------------------
-def _blocked_forever(data):
+def _blocked_forever(data, **caps):
     """Stands in for a parse that never ends: it waits on a pipe nobody writes to."""
     read_end, _write_end = os.pipe()
     os.read(read_end, 1)
 
 
-def _greedy(data):
+def _greedy(data, **caps):
     """Stands in for a parse that needs 256 MiB: the address space is reserved at once, so without
     a limit this succeeds (and costs nothing until touched), and with one it fails."""
     return [("姓名",), (str(len(bytearray(256 * MIB))),)]
@@ -290,7 +291,7 @@ def test_openpyxl_runs_in_a_child_process(monkeypatch):
     parent = os.getpid()
     seen = []
 
-    def record(data):
+    def record(data, **caps):
         seen.append(os.getpid())
         return [("姓名",), (str(os.getpid()),)]
 
@@ -308,3 +309,23 @@ def test_the_rows_a_child_sends_back_cannot_carry_arbitrary_objects():
     payload = pickle.dumps(("ok", [(os.system,)]))
     with pytest.raises(pickle.UnpicklingError):
         isolation.loads(payload)
+
+
+def test_a_tag_split_between_two_chunks_is_counted_once():
+    counter = _TagCounter(b"c")
+
+    counter.feed(b'<row r="1"><c r="A1"/><x:c r="B1"/><')
+    counter.feed(b'c r="C1"/><cols/><c>')
+
+    assert counter.count == 4
+
+
+def test_a_sheet_in_utf_16_whose_tags_the_counters_cannot_see_is_refused():
+    rows = '<row r="1"><c r="A1" t="inlineStr"><is><t>姓名</t></is></c></row>'
+    sheet = part("xl/worksheets/sheet1.xml", '<?xml version="1.0" encoding="UTF-16"?>'.encode("utf-16") + _utf16(rows))
+
+    assert "文件无法读取" in refusal(workbook_with_sheet(sheet))
+
+
+def _utf16(rows: str) -> bytes:
+    return sheet_xml(rows).decode().encode("utf-16-le")
