@@ -220,8 +220,8 @@ SKILLCERT_UPLOAD_SHARED_STRINGS_MAX_ITEMS = env_int("SKILLCERT_UPLOAD_SHARED_STR
 # Rows and cells of a sheet as openpyxl returns them (empty rows and padding included), or of a CSV.
 SKILLCERT_UPLOAD_SHEET_MAX_ROWS = env_int("SKILLCERT_UPLOAD_SHEET_MAX_ROWS", 100_000, minimum=1000)
 SKILLCERT_UPLOAD_SHEET_MAX_CELLS = env_int("SKILLCERT_UPLOAD_SHEET_MAX_CELLS", 1_000_000, minimum=10_000)
-# openpyxl runs in a child process that may grow by this much (that 20,000-row roster needs under
-# 128 MB) and run this long (gunicorn kills a worker at 60 s).
+# openpyxl runs in a child process that may grow by this much (that 20,000-row roster needs 32 MB
+# more) and run this long (gunicorn kills a worker at 60 s).
 SKILLCERT_UPLOAD_PARSE_MAX_MEMORY_BYTES = env_int(
     "SKILLCERT_UPLOAD_PARSE_MAX_MEMORY_BYTES", 256 * _MIB, minimum=64 * _MIB
 )

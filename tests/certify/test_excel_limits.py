@@ -287,6 +287,23 @@ def test_a_parse_that_needs_too_much_memory_is_stopped_and_reported(settings, mo
     assert message == "读取文件所需的内存超出限制，请删除多余的工作表、图片和格式，或拆分后分批上传"
 
 
+def test_a_bomb_the_caps_do_not_foresee_is_stopped_by_the_limits_of_the_child(settings):
+    # 66 KB: a 20 MB style sheet of 1.2 million fonts, within every cap; openpyxl builds each one.
+    settings.SKILLCERT_UPLOAD_PARSE_MAX_MEMORY_BYTES = 64 * MIB
+    styles = repeated_part(
+        "xl/styles.xml",
+        head=f'<styleSheet xmlns="{MAIN_NS}"><fonts>'.encode(),
+        block=b"<font><b/></font>" * 4096,
+        times=300,
+        tail=b"</fonts></styleSheet>",
+    )
+    parts = [styles if item.name == "xl/styles.xml" else item for item in workbook_parts(["姓名"], ["张三"])]
+
+    message = refusal(zip_bytes(parts))
+
+    assert message == "读取文件所需的内存超出限制，请删除多余的工作表、图片和格式，或拆分后分批上传"
+
+
 def test_openpyxl_runs_in_a_child_process(monkeypatch):
     parent = os.getpid()
     seen = []
