@@ -63,8 +63,7 @@ def run_limited(func: Callable[[bytes], Any], data: bytes, *, memory_bytes: int,
         raise
     finally:
         os.close(read_fd)
-    _pid, status = os.waitpid(pid, 0)
-    return _outcome(payload, status)
+    return _outcome(payload, _reap(pid))
 
 
 def loads(payload: bytes) -> Any:
@@ -107,7 +106,15 @@ def _receive(fd: int, seconds: float) -> bytes:
 def _kill(pid: int) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
+    _reap(pid)
+
+
+def _reap(pid: int) -> int:
+    """The child's wait status; 0 when a SIGCHLD handler of the host process reaped it first."""
+    try:
+        return os.waitpid(pid, 0)[1]
+    except ChildProcessError:
+        return 0
 
 
 def _outcome(payload: bytes, status: int) -> Any:
