@@ -11,7 +11,10 @@ transparent; at most 2 MB, at least 200×200 px, roughly square. The result is t
 ink, at most 600 px on its longest side (a 40 mm seal at ≈380 dpi), saved as PNG.
 
 Every check raises ``ImageRejected`` with a Chinese message saying what is wrong and what to
-upload instead.
+upload instead. The pixel caps (``SKILLCERT_UPLOAD_PHOTO_MAX_PIXELS``, about 12 MP, and
+``SKILLCERT_UPLOAD_SEAL_MAX_PIXELS``, about 4 MP) are checked on the size the header declares,
+before a pixel is decoded: a 185 KB PNG can declare 6400×9000 pixels, and decoding and converting
+it took a worker to 1 GB.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import io
 import struct
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from PIL import Image, ImageChops, ImageOps
 
@@ -33,9 +37,6 @@ SEAL_MAX_BYTES = 2 * 1024 * 1024
 SEAL_MIN_SIDE = 200
 SEAL_MAX_SIDE = 600
 SEAL_ASPECT_RANGE = (0.8, 1.25)
-
-# Below Pillow's own bomb limit (≈89 MP), above any phone camera in normal use (48 MP).
-MAX_PIXELS = 60_000_000
 
 _SIGNATURES = {b"\xff\xd8\xff": "JPEG", b"\x89PNG\r\n\x1a\n": "PNG"}
 _EXIF_ORIENTATION = 0x0112
@@ -63,8 +64,8 @@ def _sniff_format(data: bytes) -> str | None:
     return None
 
 
-def _open(data: bytes, *, not_an_image: str) -> Image.Image:
-    """Open JPEG/PNG bytes lazily (header only) or raise ``ImageRejected``."""
+def _open(data: bytes, *, not_an_image: str, max_pixels: int) -> Image.Image:
+    """Open JPEG/PNG bytes lazily (header only) or raise ``ImageRejected``; nothing is decoded here."""
     expected = _sniff_format(data)
     if expected is None:
         if data.startswith((b"GIF87a", b"GIF89a")):
@@ -73,11 +74,12 @@ def _open(data: bytes, *, not_an_image: str) -> Image.Image:
     try:
         image = Image.open(io.BytesIO(data), formats=[expected])
     except Image.DecompressionBombError as exc:
-        raise _too_many_pixels() from exc
+        raise _too_many_pixels(max_pixels) from exc
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise _damaged() from exc
-    if image.width * image.height > MAX_PIXELS:
-        raise _too_many_pixels()
+    # The header's claim bounds what decoding will allocate: refuse before anything is decoded.
+    if image.width * image.height > max_pixels:
+        raise _too_many_pixels(max_pixels)
     if not _is_complete(data, expected):
         raise _damaged()
     return image
@@ -100,10 +102,10 @@ def _is_complete(data: bytes, fmt: str) -> bool:
     return True
 
 
-def _too_many_pixels() -> ImageRejected:
+def _too_many_pixels(max_pixels: int) -> ImageRejected:
     return ImageRejected(
         _("图片分辨率过高（超过 %(limit)d 万像素），无法处理。请缩小图片尺寸后重新上传。")
-        % {"limit": MAX_PIXELS // 10_000}
+        % {"limit": max_pixels // 10_000}
     )
 
 
@@ -126,12 +128,11 @@ def _oriented_size(image: Image.Image) -> tuple[int, int]:
 def _load_upright(image: Image.Image) -> Image.Image:
     try:
         image.load()
-        upright = ImageOps.exif_transpose(image)
-    except Image.DecompressionBombError as exc:
-        raise _too_many_pixels() from exc
+        # In place: otherwise an upright image is copied whole for nothing.
+        ImageOps.exif_transpose(image, in_place=True)
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise _damaged() from exc
-    return upright if upright is not None else image
+    return image
 
 
 def _to_rgba(image: Image.Image) -> Image.Image:
@@ -139,6 +140,17 @@ def _to_rgba(image: Image.Image) -> Image.Image:
         # 16-bit greyscale PNG: scale to 8 bits before colour conversion, which would clip.
         image = image.convert("I").point(lambda value: value * (1 / 256)).convert("L")
     return image.convert("RGBA")
+
+
+def _reduced(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """Shrunk by a whole factor while it stays at least twice ``size``: each conversion after this
+    copies the image, and a 12-megapixel PNG (``draft`` only shrinks JPEG) would be copied whole."""
+    factor = min(image.width // size[0], image.height // size[1]) // 2
+    if factor < 2:
+        return image
+    if image.mode in ("1", "P", "I;16", "I;16B", "I;16L"):  # modes ``reduce`` does not take
+        image = _to_rgba(image)
+    return image.reduce(factor)
 
 
 def _has_transparency(image: Image.Image) -> bool:
@@ -151,7 +163,7 @@ def normalise_photo(data: bytes) -> bytes:
     upload_advice = _("请上传 JPG 或 PNG 格式的近期免冠白底证件照。")
     if len(data) > PHOTO_MAX_BYTES:
         raise ImageRejected(_("照片文件超过 5 MB。请压缩后重新上传，或上传 5 MB 以内的 JPG/PNG 证件照。"))
-    image = _open(data, not_an_image=upload_advice)
+    image = _open(data, not_an_image=upload_advice, max_pixels=settings.SKILLCERT_UPLOAD_PHOTO_MAX_PIXELS)
     width, height = _oriented_size(image)
     min_width, min_height = PHOTO_MIN_SIZE
     if width < min_width or height < min_height:
@@ -170,8 +182,7 @@ def normalise_photo(data: bytes) -> bytes:
         )
     # JPEG can decode at 1/2, 1/4, 1/8 scale: saves memory on large camera photos.
     image.draft("RGB", (PHOTO_SIZE[1] * 2, PHOTO_SIZE[1] * 2))
-    image = _load_upright(image)
-    rgba = _to_rgba(image)
+    rgba = _to_rgba(_reduced(_load_upright(image), PHOTO_SIZE))
     on_white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
     on_white.alpha_composite(rgba)
     fitted = ImageOps.pad(on_white.convert("RGB"), PHOTO_SIZE, method=Image.Resampling.LANCZOS, color=(255, 255, 255))
@@ -201,7 +212,7 @@ def normalise_seal(data: bytes) -> bytes:
     upload_advice = _("请上传透明背景的 PNG 印章图片，或白底扫描的 JPG/PNG 印章图片。")
     if len(data) > SEAL_MAX_BYTES:
         raise ImageRejected(_("印章图片文件超过 2 MB。请压缩后重新上传，或上传 2 MB 以内的 PNG 印章图片。"))
-    image = _open(data, not_an_image=upload_advice)
+    image = _open(data, not_an_image=upload_advice, max_pixels=settings.SKILLCERT_UPLOAD_SEAL_MAX_PIXELS)
     width, height = _oriented_size(image)
     if min(width, height) < SEAL_MIN_SIDE:
         raise ImageRejected(

@@ -159,7 +159,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-    {"NAME": "accounts.validators.DifferentFromCurrentPasswordValidator"},
+    {"NAME": "lib.identifiers.DifferentFromCurrentPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
@@ -259,8 +259,42 @@ WHITENOISE_AUTOREFRESH = not _static_manifest
 # Photos, seals and certificates are personal data: readable by the app's own user only.
 FILE_UPLOAD_PERMISSIONS = PRIVATE_FILE_MODE
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = PRIVATE_DIR_MODE
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+# --- uploads: what a request and a file may cost (certify.excel.limits, certify.images) ----
+_MIB = 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 5 * _MIB, minimum=0)  # larger: temp file
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * _MIB, minimum=_MIB)  # form fields
+DATA_UPLOAD_MAX_NUMBER_FILES = env_int("DATA_UPLOAD_MAX_NUMBER_FILES", 10, minimum=1)  # every form sends one
+# The first handler keeps one byte past SKILLCERT_UPLOAD_MAX_BYTES of each file and drops the rest,
+# so an oversized upload costs neither memory nor disk and every size check refuses it by name.
+FILE_UPLOAD_HANDLERS = [
+    "certify.views.uploads.CappedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# The largest file any page takes (imports). At least the photo's 5 MB: a photo cut at this cap
+# would otherwise be refused as damaged rather than as too large.
+SKILLCERT_UPLOAD_MAX_BYTES = env_int("SKILLCERT_UPLOAD_MAX_BYTES", 10 * _MIB, minimum=5 * _MIB)
+# An .xlsx, checked from its zip directory and streamed parts before openpyxl reads it. A 20,000-row
+# roster on the system's template (bench/uploads.py): 1.4 MB, a 16 MB sheet, 380,000 cells, 6 s.
+SKILLCERT_UPLOAD_XLSX_PART_MAX_BYTES = env_int("SKILLCERT_UPLOAD_XLSX_PART_MAX_BYTES", 50 * _MIB, minimum=_MIB)
+SKILLCERT_UPLOAD_XLSX_UNPACKED_MAX_BYTES = env_int("SKILLCERT_UPLOAD_XLSX_UNPACKED_MAX_BYTES", 100 * _MIB, minimum=_MIB)
+SKILLCERT_UPLOAD_SHARED_STRINGS_MAX_BYTES = env_int(
+    "SKILLCERT_UPLOAD_SHARED_STRINGS_MAX_BYTES", 32 * _MIB, minimum=_MIB
+)
+SKILLCERT_UPLOAD_SHARED_STRINGS_MAX_ITEMS = env_int("SKILLCERT_UPLOAD_SHARED_STRINGS_MAX_ITEMS", 400_000, minimum=1000)
+# Rows and cells of a sheet as openpyxl returns them (empty rows and padding included), or of a CSV.
+SKILLCERT_UPLOAD_SHEET_MAX_ROWS = env_int("SKILLCERT_UPLOAD_SHEET_MAX_ROWS", 100_000, minimum=1000)
+SKILLCERT_UPLOAD_SHEET_MAX_CELLS = env_int("SKILLCERT_UPLOAD_SHEET_MAX_CELLS", 1_000_000, minimum=10_000)
+# openpyxl runs in a child process that may grow by this much (that 20,000-row roster needs 32 MB
+# more) and run this long (gunicorn kills a worker at 60 s).
+SKILLCERT_UPLOAD_PARSE_MAX_MEMORY_BYTES = env_int(
+    "SKILLCERT_UPLOAD_PARSE_MAX_MEMORY_BYTES", 256 * _MIB, minimum=64 * _MIB
+)
+SKILLCERT_UPLOAD_PARSE_TIMEOUT_SECONDS = env_int("SKILLCERT_UPLOAD_PARSE_TIMEOUT_SECONDS", 20, minimum=1, maximum=600)
+# Pixels of a photo or seal, read from the image header before any pixel is decoded.
+SKILLCERT_UPLOAD_PHOTO_MAX_PIXELS = env_int("SKILLCERT_UPLOAD_PHOTO_MAX_PIXELS", 12_000_000, minimum=200 * 280)
+SKILLCERT_UPLOAD_SEAL_MAX_PIXELS = env_int("SKILLCERT_UPLOAD_SEAL_MAX_PIXELS", 4_000_000, minimum=200 * 200)
 
 # --- Celery -----------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)

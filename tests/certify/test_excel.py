@@ -8,7 +8,6 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook, load_workbook
 
-from certify import excel
 from certify.excel import Column, ParsedTable, RowError, normalise_text, read_table, write_table, write_template
 
 NAME = Column(key="name", header="姓名", max_length=10, example="张三")
@@ -424,9 +423,9 @@ def test_a_missing_file_on_disk_gives_an_error_not_an_exception(tmp_path):
     assert "无法读取" in only_message(read_table(tmp_path / "无.xlsx", columns=ROSTER))
 
 
-def test_a_workbook_that_unpacks_to_too_much_data_is_refused(monkeypatch):
-    monkeypatch.setattr(excel, "MAX_UNPACKED_BYTES", 1000)
-    assert "过大" in only_message(read_xlsx(HEADERS, GOOD_ROW))
+def test_a_workbook_that_unpacks_to_too_much_data_is_refused(settings):
+    settings.SKILLCERT_UPLOAD_XLSX_UNPACKED_MAX_BYTES = 1000
+    assert "解压后超过" in only_message(read_xlsx(HEADERS, GOOD_ROW))
 
 
 def test_a_csv_with_no_header_says_where_it_looked():

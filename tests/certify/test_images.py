@@ -7,6 +7,7 @@ import struct
 import zlib
 
 import pytest
+from django.core.exceptions import ValidationError
 from PIL import Image, ImageFile
 
 from certify.images import (
@@ -16,6 +17,7 @@ from certify.images import (
     normalise_photo,
     normalise_seal,
 )
+from tests.certify import bombs
 
 
 def _encode(image: Image.Image, fmt: str, **options) -> bytes:
@@ -216,3 +218,102 @@ def test_it_rejects_a_seal_file_larger_than_2_mb():
 def test_it_rejects_a_gif_seal_and_a_seal_bomb():
     assert "GIF" in _rejection(normalise_seal, _encode(_seal(400), "GIF"))
     assert "分辨率过高" in _rejection(normalise_seal, _png_claiming(30_000, 30_000))
+
+
+# --- pixel caps, from the header (issue 9, finding 9) ---------------------------------------------
+@pytest.fixture
+def decoded(monkeypatch):
+    """The sizes of the images whose pixels were decoded; decoding one here stops the test instead."""
+    sizes = []
+
+    def refuse(self, *args, **kwargs):
+        sizes.append(self.size)
+        raise AssertionError(f"decoded {self.size[0]}×{self.size[1]} pixels")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", refuse)
+    return sizes
+
+
+def _jpeg_claiming(width: int, height: int) -> bytes:
+    """A small real JPEG whose frame header is rewritten to claim ``width``×``height`` pixels."""
+    data = bytearray(_encode(_portrait(), "JPEG"))
+    frame = data.index(b"\xff\xc0")
+    struct.pack_into(">HH", data, frame + 5, height, width)
+    return bytes(data)
+
+
+def test_a_185_kb_6400_by_9000_png_photo_is_refused_from_its_header_before_any_pixel_is_decoded(decoded):
+    data = bombs.png(6400, 9000)
+    assert len(data) < 185 * 1024
+
+    message = _rejection(normalise_photo, data)
+
+    assert message == "图片分辨率过高（超过 1200 万像素），无法处理。请缩小图片尺寸后重新上传。"
+    assert decoded == []
+
+
+def test_a_7700_by_7700_seal_is_refused_from_its_header_before_any_pixel_is_decoded(decoded):
+    message = _rejection(normalise_seal, bombs.png(7700, 7700))
+
+    assert message == "图片分辨率过高（超过 400 万像素），无法处理。请缩小图片尺寸后重新上传。"
+    assert decoded == []
+
+
+@pytest.mark.parametrize("claiming", [_png_claiming, _jpeg_claiming])
+def test_a_valid_header_over_the_photo_cap_is_refused_whatever_little_data_follows_it(decoded, claiming):
+    assert "超过 1200 万像素" in _rejection(normalise_photo, claiming(3000, 4001))
+    assert "超过 400 万像素" in _rejection(normalise_seal, claiming(2001, 2000))
+    assert decoded == []
+
+
+def test_the_pixel_caps_are_settings_and_an_image_exactly_at_the_cap_is_accepted(settings):
+    settings.SKILLCERT_UPLOAD_PHOTO_MAX_PIXELS = 300 * 420
+    settings.SKILLCERT_UPLOAD_SEAL_MAX_PIXELS = 400 * 400
+
+    normalise_photo(_encode(_portrait((300, 420)), "JPEG"))
+    normalise_seal(_encode(_seal(400), "PNG"))
+    assert "分辨率过高" in _rejection(normalise_photo, _encode(_portrait((301, 420)), "JPEG"))
+    assert "分辨率过高" in _rejection(normalise_seal, _encode(_seal(401), "PNG"))
+
+
+def test_a_camera_sized_png_photo_is_still_normalised():
+    photo = Image.new("RGB", (2400, 3360), (30, 60, 90))
+
+    image = Image.open(io.BytesIO(normalise_photo(_encode(photo, "PNG", compress_level=1))))
+
+    assert image.size == PHOTO_SIZE
+    assert image.getpixel((PHOTO_SIZE[0] // 2, PHOTO_SIZE[1] // 2)) == pytest.approx((30, 60, 90), abs=3)
+
+
+@pytest.mark.django_db
+def test_a_photo_bomb_sent_through_the_service_writes_nothing(world, plan_factory, audit_probe):
+    from certify.services.enrolments import enrolment_register, enrolment_set_photo
+    from tests.workflow import candidate, candidate_ids
+
+    enrolment = enrolment_register(
+        actor=world.a_operator, plan=plan_factory(), data=candidate("张伟", candidate_ids(1)[0])
+    )
+    probe = audit_probe()
+
+    with pytest.raises(ValidationError) as caught:
+        enrolment_set_photo(actor=world.a_operator, enrolment=enrolment, data=bombs.png(6400, 9000))
+
+    assert "分辨率过高" in caught.value.message_dict["photo"][0]
+    assert probe.events() == []
+    enrolment.refresh_from_db()
+    assert not enrolment.photo
+
+
+@pytest.mark.django_db
+def test_a_seal_bomb_sent_through_the_service_writes_nothing(world, audit_probe):
+    from certify.models import Seal
+    from certify.services.certificates import seal_upload
+
+    probe = audit_probe()
+
+    with pytest.raises(ValidationError) as caught:
+        seal_upload(actor=world.a_org_admin, organization=world.org_a, data=bombs.png(7700, 7700))
+
+    assert "分辨率过高" in caught.value.message_dict["image"][0]
+    assert probe.events() == []
+    assert not Seal.objects.filter(organization=world.org_a).exists()
