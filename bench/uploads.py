@@ -46,10 +46,10 @@ import django  # noqa: E402
 
 django.setup()
 
-from certify.excel import isolation, write_template  # noqa: E402
-from certify.excel.limits import Limits, check_workbook  # noqa: E402
-from certify.excel.reading import first_sheet_rows, read_table  # noqa: E402
 from certify.services.imports import roster_columns  # noqa: E402
+from lib.excel import isolation, write_template  # noqa: E402
+from lib.excel.limits import Limits, check_workbook  # noqa: E402
+from lib.excel.reading import first_sheet_rows, read_table  # noqa: E402
 from lib.identifiers import id_number_check_char  # noqa: E402
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"

@@ -29,8 +29,8 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from certify.excel import write_table
 from certify.models import AssessmentPlan, Certificate, Result
+from lib.excel import write_table
 from lib.levels import level as level_of
 
 C = Certificate.Status

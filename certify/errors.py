@@ -6,7 +6,7 @@ from __future__ import annotations
 class ImportRejected(Exception):
     """An all-or-nothing import found problems; nothing was written.
 
-    ``errors`` are ``certify.excel.RowError`` items, each naming the row, the column and the problem.
+    ``errors`` are ``lib.excel.RowError`` items, each naming the row, the column and the problem.
     """
 
     def __init__(self, errors: list):

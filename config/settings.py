@@ -260,7 +260,7 @@ WHITENOISE_AUTOREFRESH = not _static_manifest
 FILE_UPLOAD_PERMISSIONS = PRIVATE_FILE_MODE
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = PRIVATE_DIR_MODE
 
-# --- uploads: what a request and a file may cost (certify.excel.limits, certify.images) ----
+# --- uploads: what a request and a file may cost (lib.excel.limits, lib.images) ----
 _MIB = 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 5 * _MIB, minimum=0)  # larger: temp file
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * _MIB, minimum=_MIB)  # form fields

@@ -16,7 +16,7 @@ from bureau.permissions import can_view_risk
 
 def risk_flag_export(*, actor: User, flags: QuerySet, filters: dict) -> bytes:
     """The list as a workbook; the export itself is an audited console event."""
-    from certify.excel import write_table
+    from lib.excel import write_table
 
     require(can_view_risk(actor), _("此页面仅供人社局工作人员使用"))
 

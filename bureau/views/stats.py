@@ -42,9 +42,9 @@ from bureau.subsidies import (
     subsidy_rule_template,
     subsidy_sheets,
 )
-from certify.excel import write_table
 from certify.models import Occupation
 from lib.charts import Series, bar_chart, line_chart
+from lib.excel import write_table
 from lib.levels import all_levels, level_choices
 from lib.web import apply_service_errors, error_text
 

@@ -17,11 +17,11 @@ from audit.events import EventType
 from audit.history import bulk_create_audited
 from audit.services import audit_append
 from certify.errors import ImportRejected
-from certify.excel import Column, read_table
 from certify.models import Occupation, WorkType
 from certify.models.catalogue import OCCUPATION_CODE_RE
 from certify.permissions import can_manage_catalogue
 from lib.chain import diff
+from lib.excel import Column, read_table
 
 BUILTIN_CATALOGUE = Path(__file__).resolve().parent.parent / "data" / "occupations.csv"
 DEFAULT_EDITION = "2022"

@@ -18,12 +18,12 @@ from accounts.roles import BureauRole, OrgPerm
 from audit.events import EventType
 from audit.services import audit_append
 from certify import dispatch
-from certify.images import ImageRejected, normalise_seal
 from certify.models import Certificate, IssuanceBatch, Seal
 from certify.permissions import can_issue
 from certify.services.payload import EMPTY_WORK_TYPE, sign
 from certify.services.rendering import certificate_view_copy_pdf
 from lib.chain import diff
+from lib.images import ImageRejected, normalise_seal
 
 C = Certificate.Status
 CORRECTABLE = ("holder_name", "work_type_name")

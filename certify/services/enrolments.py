@@ -18,7 +18,6 @@ from accounts.models import User
 from accounts.permissions import require
 from audit.events import EventType
 from audit.services import audit_append
-from certify.images import ImageRejected, normalise_photo
 from certify.models import AssessmentPlan, Enrolment, Person, PriorCertificate, Result
 from certify.permissions import can_approve_exceptions, can_register_candidates
 from certify.services.plans import roster_changed
@@ -27,6 +26,7 @@ from lib import pii
 from lib.eligibility import CandidateFacts, CertificateKind, Diploma, evaluate, ruleset_from_data
 from lib.eligibility import PriorCertificate as PriorFact
 from lib.identifiers import check_id_number, id_number_birth_date, id_number_sex, mask_id_number
+from lib.images import ImageRejected, normalise_photo
 from lib.levels import is_valid_level, level_wording
 
 OPEN_PLAN_STATUSES = (

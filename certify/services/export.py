@@ -39,10 +39,10 @@ from audit.events import EventType
 from audit.history import bulk_update_audited
 from audit.services import audit_append
 from certify.errors import ImportRejected
-from certify.excel import Column, ParsedTable, RowError, read_table, write_table
 from certify.models import Certificate, ExportBatch
 from certify.services.payload import EMPTY_WORK_TYPE, id_number_of
 from lib import numbering
+from lib.excel import Column, ParsedTable, RowError, read_table, write_table
 
 U = Certificate.UploadStatus
 NEW, UPDATE = "new", "update"

@@ -37,7 +37,6 @@ from audit.events import EventType
 from audit.history import bulk_create_audited
 from audit.services import audit_append
 from certify.errors import ImportRejected
-from certify.excel import Column, ParsedTable, RowError, read_table, write_template
 from certify.models import AssessmentPlan, Enrolment, Person, PlanAssessor, PriorCertificate, RecusalRelation, Score
 from certify.permissions import can_score_plan
 from certify.services.enrolments import (
@@ -59,6 +58,7 @@ from certify.services.scoring import DUTY_FOR, _check_can_score, parse_score, re
 from certify.services.scoring import _locked_plan as _locked_scoring_plan
 from lib import pii
 from lib.eligibility import CertificateKind, Diploma
+from lib.excel import Column, ParsedTable, RowError, read_table, write_template
 from lib.identifiers import id_number_check_char, mask_id_number, mask_name
 from lib.levels import all_levels
 

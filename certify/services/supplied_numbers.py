@@ -17,11 +17,11 @@ from audit.events import EventType
 from audit.history import bulk_update_audited
 from audit.services import audit_append
 from certify.errors import ImportRejected
-from certify.excel import Column, read_table
 from certify.models import AssessmentPlan, Certificate, Enrolment, Result
 from certify.permissions import can_issue
 from certify.services.issuing import check_supplied_number
 from lib import numbering, pii
+from lib.excel import Column, read_table
 
 
 def supplied_number_columns() -> list[Column]:

@@ -9,11 +9,11 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.permissions import require
 from certify import selectors
 from certify.errors import ImportRejected
-from certify.excel import write_template
 from certify.forms import CatalogueImportForm
 from certify.models import Occupation
 from certify.permissions import can_manage_catalogue, can_view_bureau_records
 from certify.services import catalogue as services
+from lib.excel import write_template
 from lib.web import error_text, paginate, querystring
 
 

@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadhandler import FileUploadHandler
 
 from certify.errors import ImportRejected
-from certify.excel import size_problem
 from certify.forms import ImportForm
+from lib.excel import size_problem
 
 
 class CappedUploadHandler(FileUploadHandler):

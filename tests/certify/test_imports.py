@@ -18,7 +18,6 @@ from audit.history import history_group
 from audit.models import AuditEvent
 from audit.verify import verify_chain
 from certify.errors import ImportRejected
-from certify.excel import read_table
 from certify.models import Enrolment, Person, PlanAssessor, PriorCertificate, Result, Score
 from certify.services.enrolments import enrolment_register
 from certify.services.imports import (
@@ -40,6 +39,7 @@ from certify.services.plans import (
     recusal_declare,
 )
 from certify.services.scoring import score_submit
+from lib.excel import read_table
 from tests.builders import ROSTER_HEADERS, xlsx
 from tests.workflow import candidate, candidate_ids, score_everyone, valid_id
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.uploadhandler import MemoryFileUploadHandler
 from django.http.multipartparser import MultiPartParser
@@ -16,7 +17,7 @@ from audit.models import AuditEvent
 from certify.errors import ImportRejected
 from certify.models import Enrolment, Occupation, Person, Score
 from certify.views.uploads import CappedUploadHandler
-from tests.certify.bombs import shared_strings_bomb
+from tests.lib.bombs import shared_strings_bomb
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +39,7 @@ def _scores(world, request):
 
 
 def _supplied_numbers(world, request):
-    from certify.services.issuing import supplied_numbers_import
+    from certify.services.supplied_numbers import supplied_numbers_import
 
     plan = request.getfixturevalue("closed_plan")
     return lambda upload: supplied_numbers_import(actor=world.a_operator, plan=plan, file=upload, filename=upload.name)
@@ -135,3 +136,39 @@ def test_the_upload_handler_passes_a_file_within_the_cap_untouched(settings):
 
 def test_the_capped_handler_is_the_first_upload_handler(settings):
     assert settings.FILE_UPLOAD_HANDLERS[0] == "certify.views.uploads.CappedUploadHandler"
+
+
+@pytest.mark.django_db
+def test_a_photo_bomb_sent_through_the_service_writes_nothing(world, plan_factory, audit_probe):
+    from certify.services.enrolments import enrolment_register, enrolment_set_photo
+    from tests.lib import bombs
+    from tests.workflow import candidate, candidate_ids
+
+    enrolment = enrolment_register(
+        actor=world.a_operator, plan=plan_factory(), data=candidate("张伟", candidate_ids(1)[0])
+    )
+    probe = audit_probe()
+
+    with pytest.raises(ValidationError) as caught:
+        enrolment_set_photo(actor=world.a_operator, enrolment=enrolment, data=bombs.png(6400, 9000))
+
+    assert "分辨率过高" in caught.value.message_dict["photo"][0]
+    assert probe.events() == []
+    enrolment.refresh_from_db()
+    assert not enrolment.photo
+
+
+@pytest.mark.django_db
+def test_a_seal_bomb_sent_through_the_service_writes_nothing(world, audit_probe):
+    from certify.models import Seal
+    from certify.services.certificates import seal_upload
+    from tests.lib import bombs
+
+    probe = audit_probe()
+
+    with pytest.raises(ValidationError) as caught:
+        seal_upload(actor=world.a_org_admin, organization=world.org_a, data=bombs.png(7700, 7700))
+
+    assert "分辨率过高" in caught.value.message_dict["image"][0]
+    assert probe.events() == []
+    assert not Seal.objects.filter(organization=world.org_a).exists()

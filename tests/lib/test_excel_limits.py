@@ -14,9 +14,9 @@ import zipfile
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from certify.excel import Column, isolation, read_table
-from certify.excel.limits import _TagCounter
-from tests.certify.bombs import (
+from lib.excel import Column, isolation, read_table
+from lib.excel.limits import _TagCounter
+from tests.lib.bombs import (
     MAIN_NS,
     MIB,
     part,
@@ -271,7 +271,7 @@ def _greedy(data, **caps):
 
 def test_a_parse_that_runs_past_its_time_is_stopped_and_reported(settings, monkeypatch):
     settings.SKILLCERT_UPLOAD_PARSE_TIMEOUT_SECONDS = 0.01
-    monkeypatch.setattr("certify.excel.reading.first_sheet_rows", _blocked_forever)
+    monkeypatch.setattr("lib.excel.reading.first_sheet_rows", _blocked_forever)
 
     message = refusal(_xlsx([["姓名"], ["张三"]]))
 
@@ -280,7 +280,7 @@ def test_a_parse_that_runs_past_its_time_is_stopped_and_reported(settings, monke
 
 def test_a_parse_that_needs_too_much_memory_is_stopped_and_reported(settings, monkeypatch):
     settings.SKILLCERT_UPLOAD_PARSE_MAX_MEMORY_BYTES = 64 * MIB
-    monkeypatch.setattr("certify.excel.reading.first_sheet_rows", _greedy)
+    monkeypatch.setattr("lib.excel.reading.first_sheet_rows", _greedy)
 
     message = refusal(_xlsx([["姓名"], ["张三"]]))
 
@@ -312,7 +312,7 @@ def test_openpyxl_runs_in_a_child_process(monkeypatch):
         seen.append(os.getpid())
         return [("姓名",), (str(os.getpid()),)]
 
-    monkeypatch.setattr("certify.excel.reading.first_sheet_rows", record)
+    monkeypatch.setattr("lib.excel.reading.first_sheet_rows", record)
     table = read_table(io.BytesIO(_xlsx([["姓名"], ["张三"]])), columns=[NAME], filename="名单.xlsx")
 
     assert table.ok

@@ -21,17 +21,9 @@ from typing import Any
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
-from certify.excel import isolation
-from certify.excel.cells import CellError, Column, FileError, ParsedTable, make_parser, normalise_text
-from certify.excel.limits import (
-    Limits,
-    capped_rows,
-    check_workbook,
-    damaged,
-    size_problem,
-    too_many_cells,
-    too_many_rows,
-)
+from lib.excel import isolation
+from lib.excel.cells import CellError, Column, FileError, ParsedTable, make_parser, normalise_text
+from lib.excel.limits import Limits, capped_rows, check_workbook, damaged, size_problem, too_many_cells, too_many_rows
 
 logger = logging.getLogger(__name__)
 

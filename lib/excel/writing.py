@@ -19,7 +19,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from certify.excel.cells import Column, choice_labels, display_width, normalise_text, plain_number
+from lib.excel.cells import Column, choice_labels, display_width, normalise_text, plain_number
 
 TEMPLATE_ROWS = 2000
 DATE_FORMAT = "yyyy-mm-dd"

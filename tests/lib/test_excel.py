@@ -1,4 +1,4 @@
-"""Shared Excel/CSV reading and writing (certify.excel): the messy files HR clerks really upload."""
+"""Shared Excel/CSV reading and writing (lib.excel): the messy files HR clerks really upload."""
 
 import datetime as dt
 import io
@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook, load_workbook
 
-from certify.excel import Column, ParsedTable, RowError, normalise_text, read_table, write_table, write_template
+from lib.excel import Column, ParsedTable, RowError, normalise_text, read_table, write_table, write_template
 
 NAME = Column(key="name", header="姓名", max_length=10, example="张三")
 ID_NUMBER = Column(key="id_number", header="证件号码", aliases=("身份证号", "身份证号码"), kind="id_number")

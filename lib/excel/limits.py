@@ -31,7 +31,7 @@ from xml.parsers import expat
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from certify.excel.cells import FileError
+from lib.excel.cells import FileError
 
 logger = logging.getLogger(__name__)
 

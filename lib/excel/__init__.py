@@ -12,10 +12,10 @@ Modules: ``cells`` (columns and cell parsers), ``reading`` (``read_table``), ``l
 caps), ``isolation`` (the child process), ``writing`` (exports and templates).
 """
 
-from certify.excel.cells import KINDS, Column, ParsedTable, RowError, choice_labels, normalise_text
-from certify.excel.limits import size_problem
-from certify.excel.reading import HEADER_SEARCH_ROWS, read_table
-from certify.excel.writing import DATE_FORMAT, DATETIME_FORMAT, TEMPLATE_ROWS, write_table, write_template
+from lib.excel.cells import KINDS, Column, ParsedTable, RowError, choice_labels, normalise_text
+from lib.excel.limits import size_problem
+from lib.excel.reading import HEADER_SEARCH_ROWS, read_table
+from lib.excel.writing import DATE_FORMAT, DATETIME_FORMAT, TEMPLATE_ROWS, write_table, write_template
 
 __all__ = [
     "DATETIME_FORMAT",
