@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "audit",
     "certify",
     "bureau",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -77,7 +77,7 @@ class Command(BaseCommand):
             bureau_admin = User.objects.get(username="bureau_admin")
             for spec in ORGANIZATIONS:
                 self._organization(bureau_admin, spec)
-        from certify.demo import seed_certify
+        from demo.seed import seed_certify
 
         seed_certify(system=system, bureau_admin=bureau_admin, stdout=self.stdout)
         self._print_accounts()
