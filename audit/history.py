@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 
 from django.apps import apps
 from django.db import connections, router, transaction
@@ -104,6 +105,14 @@ def take_pending_history(using: str = "default") -> list[dict]:
         if ids:
             bound.append({"model": label, "ids": ids, "hash": combined, "fields": fields})
     return bound
+
+
+def save_tracked(obj, *, actor, reason: str = "", fields: Iterable[str] | None = None) -> None:
+    """Save an audited row so its history row names who changed it and why (the one way services
+    save; the history row is then bound into the service's audit event)."""
+    obj._history_user = actor
+    obj._change_reason = reason or None
+    obj.save(update_fields=list(fields) if fields is not None else None)
 
 
 def bulk_create_audited(model, objs: list, *, actor, reason: str = "", batch_size: int = 500) -> list:
