@@ -23,7 +23,7 @@ from certify.actions import APPROVED_STATES, OPEN_STATES, Act, require_action
 from certify.models import AssessmentPlan, Certificate, Enrolment, Person, PriorCertificate, Result
 from certify.permissions import can_register_in_plan
 from certify.services.plan_base import lock_plan
-from certify.services.plan_panel import roster_changed
+from certify.services.plan_panel import assessor_names, roster_changed
 from certify.services.registry import name_mismatch_message, registry_watch
 from lib import pii
 from lib.eligibility import CandidateFacts, CertificateKind, Diploma, evaluate, ruleset_from_data
@@ -328,7 +328,10 @@ def describe_enrolment(enrolment: Enrolment, checked: Checked) -> dict:
 
 def enrolment_register(*, actor: User, plan: AssessmentPlan, data: CandidateInput) -> Enrolment:
     """Register one candidate. A name that does not match the registry is refused in words that
-    say nothing of other organisations, and is audited and counted (``certify.services.registry``)."""
+    say nothing of other organisations, and is audited and counted (``certify.services.registry``).
+
+    The new roster voids the panel's recusal declarations: the returned enrolment carries
+    ``declarations_voided``, the names of the assessors who must declare again."""
     with registry_watch(actor=actor, plan=plan) as mismatches:
         return _register(actor=actor, plan=plan, data=data, mismatches=mismatches)
 
@@ -354,7 +357,7 @@ def _register(*, actor: User, plan: AssessmentPlan, data: CandidateInput, mismat
     save_tracked(enrolment, actor=actor)
     for row in prior_certificate_rows(enrolment, checked.data):
         save_tracked(row, actor=actor)
-    roster_changed(plan, actor)
+    enrolment.declarations_voided = assessor_names(roster_changed(plan, actor))
     audit_append(
         actor=actor,
         event_type=EventType.ENROLMENT_REGISTERED,
@@ -367,8 +370,8 @@ def _register(*, actor: User, plan: AssessmentPlan, data: CandidateInput, mismat
 
 @transaction.atomic
 def enrolment_withdraw(*, actor: User, enrolment: Enrolment, reason: str) -> Enrolment:
-    """Withdraw a candidate before the exam; in a draft the roster change voids the recusal
-    declarations."""
+    """Withdraw a candidate before the exam. In a draft the roster change voids the recusal
+    declarations: the returned enrolment carries ``declarations_voided`` (names)."""
     plan = lock_plan(enrolment.plan)
     require_action(Act.WITHDRAW, plan=plan, actor=actor)
     enrolment = Enrolment.objects.select_related("person").get(pk=enrolment.pk, plan=plan)
@@ -379,8 +382,9 @@ def enrolment_withdraw(*, actor: User, enrolment: Enrolment, reason: str) -> Enr
         raise ValidationError({"reason": _("撤回报名须填写原因")})
     enrolment.status, enrolment.withdrawn_reason = Enrolment.Status.WITHDRAWN, reason
     save_tracked(enrolment, actor=actor, reason=reason, fields=["status", "withdrawn_reason"])
-    if plan.status == AssessmentPlan.Status.DRAFT:
-        roster_changed(plan, actor)
+    # Once filed the panel's declarations stand: the candidates they name can only have left.
+    voided = roster_changed(plan, actor) if plan.status == AssessmentPlan.Status.DRAFT else []
+    enrolment.declarations_voided = assessor_names(voided)
     audit_append(
         actor=actor,
         event_type=EventType.ENROLMENT_WITHDRAWN,

@@ -97,8 +97,15 @@ def _duty_count_checks(plan: AssessmentPlan, by_duty: dict[str, list[PlanAssesso
 def _declaration_check(by_duty: dict[str, list[PlanAssessor]]) -> Check:
     members = [a for duty in by_duty.values() for a in duty]
     undeclared = sorted({a.user.get_full_name() for a in members if a.declared_at is None})
+    # A declaration text without its time: made, then voided by a change of the roster.
+    voided = sorted({a.user.get_full_name() for a in members if a.declared_at is None and a.declaration})
     text = _("每名考评人员已提交回避声明")
-    if undeclared:
+    if voided:
+        text += _("（尚未提交：%(names)s；其中 %(voided)s 的声明因考生名单变化已失效，须重新提交）") % {
+            "names": "、".join(undeclared),
+            "voided": "、".join(voided),
+        }
+    elif undeclared:
         text += _("（尚未提交：%(names)s）") % {"names": "、".join(undeclared)}
     return Check(not undeclared, text)
 

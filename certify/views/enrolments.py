@@ -31,6 +31,17 @@ def _enrolment(request, org_id: int, plan_id: int, enrolment_id: int):
     return org, plan, selectors.enrolment_get(plan, enrolment_id)
 
 
+def _tell_voided(request, names: list[str]) -> None:
+    """A change of the roster voids the panel's recusal declarations: the clerk is told whose,
+    since filing now waits for them."""
+    if names:
+        messages.warning(
+            request,
+            _("考生名单有变化，以下考评人员的回避声明已失效，须重新提交后才能报备：%(names)s")
+            % {"names": "、".join(names)},
+        )
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def enrolment_create(request, org_id: int, plan_id: int):
@@ -48,6 +59,7 @@ def enrolment_create(request, org_id: int, plan_id: int):
             messages.success(request, _("已登记考生 %(name)s。") % {"name": enrolment.person.name})
             for warning in enrolment.warnings:
                 messages.warning(request, warning)
+            _tell_voided(request, enrolment.declarations_voided)
             return redirect(plan)
     return render(request, "certify/enrolment_form.html", {"org": org, "plan": plan, "form": form})
 
@@ -164,11 +176,12 @@ def enrolment_withdraw(request, org_id: int, plan_id: int, enrolment_id: int):
     form = ReasonRequiredForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
-        services.enrolment_withdraw(actor=request.user, enrolment=enrolment, reason=reason)
+        withdrawn = services.enrolment_withdraw(actor=request.user, enrolment=enrolment, reason=reason)
     except ValidationError as exc:
         messages.error(request, error_text(exc))
         return redirect("certify:enrolment_detail", org_id=org.pk, plan_id=plan.pk, enrolment_id=enrolment.pk)
     messages.success(request, _("已撤回 %(name)s 的报名。") % {"name": enrolment.person.name})
+    _tell_voided(request, withdrawn.declarations_voided)
     return redirect(plan)
 
 
@@ -185,6 +198,7 @@ def roster_import(request, org_id: int, plan_id: int):
         messages.success(request, _("已导入 %(n)d 名考生。") % {"n": result.created})
         for warning in result.warnings:
             messages.warning(request, warning)
+        _tell_voided(request, result.declarations_voided)
         return redirect(plan)
     status = 400 if errors else 200
     return render(

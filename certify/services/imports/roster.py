@@ -45,7 +45,7 @@ from certify.services.imports.common import (
     sha256,
 )
 from certify.services.plan_base import lock_plan
-from certify.services.plan_panel import roster_changed
+from certify.services.plan_panel import assessor_names, roster_changed
 from certify.services.registry import registry_watch
 from lib.eligibility import CertificateKind, Diploma
 from lib.excel import Column, ParsedTable, RowError, read_table, write_template
@@ -264,6 +264,7 @@ class RosterImportResult:
     prior_certificates_created: int = 0
     direct_pending: int = 0
     declarations_reset: int = 0
+    declarations_voided: list[str] = field(default_factory=list)  # who must declare again, by name
     warnings: list[RowError] = field(default_factory=list)
     enrolments: list[Enrolment] = field(default_factory=list)
 
@@ -408,6 +409,7 @@ def _write_roster(
         prior_certificates_created=len(priors),
         direct_pending=sum(e.direct_status == Enrolment.DirectStatus.PENDING for e in enrolments),
         declarations_reset=len(voided),
+        declarations_voided=assessor_names(voided),
         enrolments=enrolments,
     )
     warned = []
