@@ -29,7 +29,7 @@ from certify.models import (
 from certify.permissions import can_approve_results
 from certify.services import calendar
 from certify.services.filings import filing_coverage
-from certify.services.issuing import issuance_candidates, issuance_problems
+from certify.services.issuing import issuance_problems
 from certify.services.plan_base import active_enrolments
 
 
@@ -46,6 +46,13 @@ class Check:
 
 def _day(day: dt.date) -> str:
     return date_format(day, "DATE_FORMAT")
+
+
+def plan_coverage(plan: AssessmentPlan, on: dt.date):
+    """Whether the organisation's filing covers the plan's occupation, 工种 and level on a day."""
+    return filing_coverage(
+        organization=plan.organization, occupation=plan.occupation, work_type=plan.work_type, level=plan.level, on=on
+    )
 
 
 # --- filing -----------------------------------------------------------------------------------
@@ -133,13 +140,7 @@ def panel_checks(plan: AssessmentPlan, candidates: int) -> list[Check]:
 
 
 def filing_checks(plan: AssessmentPlan, today: dt.date) -> list[Check]:
-    coverage = filing_coverage(
-        organization=plan.organization,
-        occupation=plan.occupation,
-        work_type=plan.work_type,
-        level=plan.level,
-        on=plan.exam_date,
-    )
+    coverage = plan_coverage(plan, plan.exam_date)
     lead = int(conf("PLAN_LEAD_WORKING_DAYS"))
     earliest = calendar.add_working_days(today, lead)
     enrolments = list(active_enrolments(plan).select_related("person"))
@@ -172,9 +173,7 @@ def filing_checks(plan: AssessmentPlan, today: dt.date) -> list[Check]:
 
 # --- the later steps ----------------------------------------------------------------------------
 def start_checks(plan: AssessmentPlan, today: dt.date) -> list[Check]:
-    coverage = filing_coverage(
-        organization=plan.organization, occupation=plan.occupation, work_type=plan.work_type, level=plan.level, on=today
-    )
+    coverage = plan_coverage(plan, today)
     return [
         Check(
             today >= plan.exam_date,
@@ -240,6 +239,11 @@ def close_checks(plan: AssessmentPlan, today: dt.date) -> list[Check]:
     ]
 
 
+def _passing_without_certificate(plan: AssessmentPlan):
+    passing = active_enrolments(plan).filter(result__outcome=Result.Outcome.PASS)
+    return passing.exclude(certificates__version=1)
+
+
 def issue_checks(plan: AssessmentPlan, today: dt.date) -> list[Check]:
     """What stops the operator's 核发 now; the issuing service refuses the same (a closed plan)."""
     batch = IssuanceBatch.objects.filter(plan=plan).first()
@@ -247,7 +251,7 @@ def issue_checks(plan: AssessmentPlan, today: dt.date) -> list[Check]:
         rendering = batch.certificates.filter(pdf_status=Certificate.PdfStatus.PENDING).exists()
         if batch.status == IssuanceBatch.Status.PENDING or rendering:
             return [Check(False, _("本计划的证书正在核发中，请在进度页面查看"))]
-    if batch is not None and not issuance_candidates(plan)[0]:
+    if batch is not None and not _passing_without_certificate(plan).exists():
         return [Check(False, _("本计划证书已全部核发"))]
     return [Check(False, problem) for problem in issuance_problems(plan, batch.issue_date if batch else today)]
 

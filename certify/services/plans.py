@@ -28,7 +28,6 @@ from certify.models import AssessmentPlan, Enrolment, Result, StandardVersion
 from certify.permissions import can_manage_plans
 from certify.services import calendar
 from certify.services.enrolments import facts_of
-from certify.services.filings import filing_coverage
 from certify.services.plan_base import active_enrolments, lock_plan, plan_event
 from certify.services.plan_checks import (  # noqa: F401  (re-exported)
     Check,
@@ -36,6 +35,7 @@ from certify.services.plan_checks import (  # noqa: F401  (re-exported)
     close_checks,
     filing_checks,
     panel_checks,
+    plan_coverage,
 )
 from certify.services.plan_panel import (  # noqa: F401  (re-exported)
     assessor_add,
@@ -190,13 +190,7 @@ def plan_file(*, actor: User, plan: AssessmentPlan, today: dt.date | None = None
     plan = lock_plan(plan)
     today = today or timezone.localdate()
     require_action(Act.FILE, plan=plan, actor=actor, today=today)
-    coverage = filing_coverage(
-        organization=plan.organization,
-        occupation=plan.occupation,
-        work_type=plan.work_type,
-        level=plan.level,
-        on=plan.exam_date,
-    )
+    coverage = plan_coverage(plan, plan.exam_date)
     plan.status, plan.filed_at, plan.filed_by, plan.filing = S.FILED, timezone.now(), actor, coverage.filing
     plan.filed_lead_days = calendar.working_days_between(today, plan.exam_date)
     save_tracked(plan, actor=actor)
