@@ -63,3 +63,28 @@ def is_plan_supervisor(user, plan) -> bool:
 
 def can_issue(user, organization) -> bool:
     return has_org_perm(user, OrgPerm.ISSUE_CERTIFICATES, organization)
+
+
+# --- the same questions asked of one plan, as the plan actions table (certify.actions) asks them ---
+def can_manage_plan(user, plan) -> bool:
+    return can_manage_plans(user, plan.organization)
+
+
+def can_register_in_plan(user, plan) -> bool:
+    return can_register_candidates(user, plan.organization)
+
+
+def can_decide_direct_grading(user, plan) -> bool:
+    return can_approve_exceptions(user, plan.organization)
+
+
+def can_approve_plan_results(user, plan) -> bool:
+    return can_approve_results(user, plan.organization)
+
+
+def can_assign_plan_supervisor(user, plan) -> bool:
+    return can_assign_supervisors(user)
+
+
+def can_issue_for_plan(user, plan) -> bool:
+    return can_issue(user, plan.organization)

@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+import datetime as dt
+
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from accounts.models import Organization
-from certify.models import Filing, FilingScope, Occupation, StandardVersion
+from audit.models import AuditEvent
+from certify import availability
+from certify.models import (
+    AssessmentPlan,
+    Enrolment,
+    Filing,
+    FilingScope,
+    IssuanceBatch,
+    Objection,
+    Occupation,
+    PlanAssessor,
+    RecusalRelation,
+    Score,
+    StandardVersion,
+    SupervisionReport,
+)
 
 
 def _get_or_404(queryset: QuerySet, message: str, **lookup):
@@ -118,11 +136,6 @@ def published_versions_for_plans(organization: Organization) -> QuerySet[Standar
 def _plans(qs: QuerySet) -> QuerySet:
     """Plans with their candidate count: a per-row subquery, so a page of 50 counts 50 plans
     instead of grouping every enrolment before paging (docs/benchmarks.md)."""
-    from django.db.models import IntegerField, OuterRef, Subquery
-    from django.db.models.functions import Coalesce
-
-    from certify.models import Enrolment
-
     registered = (
         Enrolment.objects.filter(plan=OuterRef("pk"), status=Enrolment.Status.REGISTERED)
         .order_by()
@@ -136,8 +149,6 @@ def _plans(qs: QuerySet) -> QuerySet:
 
 
 def plan_list_for_org(organization: Organization, *, status: str = "", query: str = "") -> QuerySet:
-    from certify.models import AssessmentPlan
-
     qs = AssessmentPlan.objects.filter(organization=organization)
     if status:
         qs = qs.filter(status=status)
@@ -147,8 +158,6 @@ def plan_list_for_org(organization: Organization, *, status: str = "", query: st
 
 
 def plan_get_for_org(organization: Organization, pk: int):
-    from certify.models import AssessmentPlan
-
     qs = AssessmentPlan.objects.filter(organization=organization).select_related(
         "organization",
         "occupation",
@@ -166,8 +175,6 @@ def plan_get_for_org(organization: Organization, pk: int):
 
 def plan_list_for_bureau(*, status: str = "", query: str = "") -> QuerySet:
     """Filed plans as they arrive (drafts stay with the organisation)."""
-    from certify.models import AssessmentPlan
-
     qs = AssessmentPlan.objects.exclude(status=AssessmentPlan.Status.DRAFT)
     if status:
         qs = qs.filter(status=status)
@@ -177,14 +184,10 @@ def plan_list_for_bureau(*, status: str = "", query: str = "") -> QuerySet:
 
 
 def plans_supervised_by(user) -> QuerySet:
-    from certify.models import AssessmentPlan
-
     return _plans(AssessmentPlan.objects.filter(supervisor=user)).order_by("-exam_date")
 
 
 def plan_enrolments(plan) -> QuerySet:
-    from certify.models import Enrolment
-
     return (
         Enrolment.objects.filter(plan=plan)
         .select_related("person", "result", "registered_by", "direct_decided_by")
@@ -193,15 +196,11 @@ def plan_enrolments(plan) -> QuerySet:
 
 
 def enrolment_get(plan, pk: int):
-    from certify.models import Enrolment
-
     qs = Enrolment.objects.filter(plan=plan).select_related("person", "plan", "registered_by", "direct_decided_by")
     return _get_or_404(qs.prefetch_related("prior_certificates"), "考生不存在", pk=pk)
 
 
 def plan_assessors(plan) -> QuerySet:
-    from certify.models import PlanAssessor
-
     return (
         PlanAssessor.objects.filter(plan=plan).select_related("user").prefetch_related("relations__enrolment__person")
     )
@@ -209,14 +208,10 @@ def plan_assessors(plan) -> QuerySet:
 
 def plan_events(plan) -> QuerySet:
     """The plan's own steps (who filed, approved, published…), oldest first."""
-    from audit.models import AuditEvent
-
     return AuditEvent.objects.filter(target_type="certify.assessmentplan", target_id=str(plan.pk)).order_by("seq")
 
 
 def plan_scores(plan) -> QuerySet:
-    from certify.models import Score
-
     return (
         Score.objects.filter(plan=plan)
         .select_related("enrolment__person", "assessor", "replaces", "objection")
@@ -224,10 +219,70 @@ def plan_scores(plan) -> QuerySet:
     )
 
 
+# --- what a plan offers its reader now (the plan actions table) ---------------------------------
+def plan_available_actions(plan: AssessmentPlan, user, *, today: dt.date | None = None) -> availability.PlanActions:
+    """Every action of the table ``user`` is offered on ``plan`` now, each enabled or disabled
+    with its reasons in Chinese, and the checklist of the plan's next step."""
+    return availability.plan_actions(plan, user, today=today)
+
+
+def plan_action(plan: AssessmentPlan, user, key: str, *, today: dt.date | None = None) -> availability.ActionState:
+    """One action as ``user`` finds it now, offered or not, with the reasons."""
+    return availability.action_state(plan, user, key, today=today)
+
+
+def plan_objections(plan: AssessmentPlan) -> QuerySet[Objection]:
+    return Objection.objects.filter(plan=plan).select_related("enrolment__person", "resolved_by")
+
+
+def plan_open_objections(plan: AssessmentPlan) -> QuerySet[Objection]:
+    return Objection.objects.filter(plan=plan, status=Objection.Status.OPEN)
+
+
+def plan_supervision_reports(plan: AssessmentPlan) -> QuerySet[SupervisionReport]:
+    return SupervisionReport.objects.filter(plan=plan).select_related("supervisor")
+
+
+def plan_has_issuance(plan: AssessmentPlan) -> bool:
+    return IssuanceBatch.objects.filter(plan=plan).exists()
+
+
+def plan_has_certificates(plan: AssessmentPlan) -> bool:
+    return plan.certificates.exists()
+
+
+def plan_assessor_get(plan: AssessmentPlan, pk: int) -> PlanAssessor:
+    return _get_or_404(PlanAssessor.objects.filter(plan=plan).select_related("user", "plan"), "考评人员不存在", pk=pk)
+
+
+def plan_objection_get(plan: AssessmentPlan, pk: int) -> Objection:
+    return _get_or_404(Objection.objects.filter(plan=plan), "异议不存在", pk=pk)
+
+
+def plan_score_get(plan: AssessmentPlan, pk: int) -> Score:
+    return _get_or_404(Score.objects.filter(plan=plan).select_related("enrolment__person"), "成绩不存在", pk=pk)
+
+
+def scorer_duties(plan: AssessmentPlan, user) -> list[str]:
+    """The duties ``user`` holds on the plan's panel."""
+    return list(PlanAssessor.objects.filter(plan=plan, user=user).values_list("duty", flat=True))
+
+
+def scorer_recusals(plan: AssessmentPlan, user) -> set[int]:
+    """The enrolments ``user`` declared a relation with: they score none of them."""
+    return set(
+        RecusalRelation.objects.filter(assessor__plan=plan, assessor__user=user).values_list("enrolment_id", flat=True)
+    )
+
+
+def scorer_current_scores(plan: AssessmentPlan, user) -> dict[tuple[int, str, str], Score]:
+    """The user's scores still in force, by (enrolment, component, sub-score)."""
+    scores = Score.objects.filter(plan=plan, assessor=user, replaced_by__isnull=True).select_related("replaces")
+    return {(s.enrolment_id, s.component, s.subscore): s for s in scores}
+
+
 def public_plan(number: str):
     """A plan whose results are (or were) publicly shown — by number; anything else is a 404."""
-    from certify.models import AssessmentPlan
-
     qs = AssessmentPlan.objects.filter(
         status__in=[AssessmentPlan.Status.PUBLICITY, AssessmentPlan.Status.CLOSED], publicity_start__isnull=False
     ).select_related("organization", "occupation", "work_type")

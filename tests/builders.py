@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import openpyxl
+from django.utils import timezone
 from openpyxl import Workbook
 
 from accounts.roles import Role
@@ -20,8 +21,11 @@ from certify.models import (
     StandardVersion,
 )
 from certify.services import calendar
-from certify.services.enrolments import PriorInput, enrolment_register
+from certify.services.catalogue import occupation_set_shortage
+from certify.services.certificates import certificate_correct, certificate_revoke
+from certify.services.enrolments import PriorInput, enrolment_register, enrolment_set_photo
 from certify.services.filings import ScopeSpec, filing_add_scope
+from certify.services.issuing import issuance_allocate, issuance_request
 from certify.services.plans import (
     assessor_add,
     plan_approve_results,
@@ -149,8 +153,6 @@ def xlsx(headers: list, rows: list[list]) -> bytes:
 
 
 def province_number(org, level, serial, year=None):
-    from django.utils import timezone
-
     return numbering.format_number(
         type_letter="Y",
         ministry_code="0000",
@@ -163,8 +165,6 @@ def province_number(org, level, serial, year=None):
 
 
 def supplied_numbers_file(rows) -> bytes:
-    import io
-
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append(["姓名", "证件号码", "证书编号"])
@@ -176,8 +176,6 @@ def supplied_numbers_file(rows) -> bytes:
 
 
 def _theory_only_standard(*, actor, organization, occupation_code: str, level: int, title: str):
-    from certify.services.standards import standard_draft_create, standard_level_update, standard_publish
-
     draft = standard_draft_create(
         actor=actor,
         organization=organization,
@@ -211,18 +209,6 @@ def issue_plan(
 ) -> list[Certificate]:
     """A theory-only plan taken through every step by the services, then issued on
     ``issue_date`` (numbers and signatures; the PDFs are not rendered). ``None`` = absent."""
-    from certify.services import calendar
-    from certify.services.enrolments import enrolment_register, enrolment_set_photo
-    from certify.services.issuing import issuance_allocate, issuance_request
-    from certify.services.plans import (
-        assessor_add,
-        plan_begin_scoring,
-        plan_create,
-        plan_file,
-        plan_start,
-        recusal_declare,
-    )
-
     version = _theory_only_standard(
         actor=operator,
         organization=organization,
@@ -276,10 +262,6 @@ class Dataset:
 
 def build_dataset(world, issued, today) -> Dataset:
     today = issued[0].issue_date  # the fixtures' clock: the day after the first plan's publicity
-    from certify.services.catalogue import occupation_set_shortage
-    from certify.services.certificates import certificate_correct, certificate_revoke
-    from certify.services.enrolments import PriorInput
-
     occupation_set_shortage(actor=world.bureau_admin, occupation=occ("6-18-01-01"), is_shortage=True)
     exam_guess = today + dt.timedelta(days=20)
     senior = [

@@ -17,10 +17,13 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.permissions import require
 from audit.events import EventType
+from audit.history import save_tracked
 from audit.services import audit_append
-from certify.models import AssessmentPlan, Enrolment, Person, PriorCertificate, Result
-from certify.permissions import can_approve_exceptions, can_register_candidates
-from certify.services.plans import roster_changed
+from certify.actions import APPROVED_STATES, OPEN_STATES, Act, require_action
+from certify.models import AssessmentPlan, Certificate, Enrolment, Person, PriorCertificate, Result
+from certify.permissions import can_register_in_plan
+from certify.services.plan_base import lock_plan
+from certify.services.plan_panel import assessor_names, roster_changed
 from certify.services.registry import name_mismatch_message, registry_watch
 from lib import pii
 from lib.eligibility import CandidateFacts, CertificateKind, Diploma, evaluate, ruleset_from_data
@@ -28,15 +31,6 @@ from lib.eligibility import PriorCertificate as PriorFact
 from lib.identifiers import check_id_number, id_number_birth_date, id_number_sex, mask_id_number
 from lib.images import ImageRejected, normalise_photo
 from lib.levels import is_valid_level, level_wording
-
-OPEN_PLAN_STATUSES = (
-    AssessmentPlan.Status.DRAFT,
-    AssessmentPlan.Status.FILED,
-    AssessmentPlan.Status.IN_PROGRESS,
-    AssessmentPlan.Status.SCORING,
-    AssessmentPlan.Status.RESULTS_APPROVED,
-    AssessmentPlan.Status.PUBLICITY,
-)
 
 
 @dataclass
@@ -158,6 +152,27 @@ def check_candidate(plan: AssessmentPlan, data: CandidateInput) -> Checked:
     if checked.errors:
         return checked
 
+    _check_person(plan, checked)
+    if data.route == Enrolment.Route.PROMOTION and not checked.errors:
+        rules = ruleset_from_data(plan.standard_level.eligibility_rules or [])
+        result = evaluate(facts=_facts(plan, data), rules=rules)
+        checked.eligible = result.eligible
+        checked.eligibility = result.to_dict()
+        checked.eligibility["summary"] = result.summary()
+        if not result.eligible:
+            err(
+                (
+                    "route",
+                    _("申报%(level)s：%(why)s") % {"level": plan.level_wording, "why": result.summary()},
+                )
+            )
+    return checked
+
+
+def _check_person(plan: AssessmentPlan, checked: Checked) -> None:
+    """The person behind the ID number, if known: the same name, not already in a running plan of
+    this occupation and level, and what they already hold (warnings)."""
+    data, err = checked.data, checked.errors.append
     checked.id_hash = pii.lookup_hash(id_type=data.id_type, number=data.id_number)
     hashes = pii.lookup_hashes(id_type=data.id_type, number=data.id_number)
     person = Person.objects.filter(id_type=data.id_type, id_number_hash__in=hashes).first()
@@ -167,7 +182,9 @@ def check_candidate(plan: AssessmentPlan, data: CandidateInput) -> Checked:
             checked.mismatch = True
             err(("name", name_mismatch_message(person, plan.organization, data.name)))
         existing = (
-            Enrolment.objects.filter(person=person, organization=plan.organization, plan__status__in=OPEN_PLAN_STATUSES)
+            Enrolment.objects.filter(
+                person=person, organization=plan.organization, plan__status__in=sorted(OPEN_STATES)
+            )
             .filter(plan__occupation=plan.occupation, plan__level=plan.level)
             .exclude(status=Enrolment.Status.WITHDRAWN)
             .select_related("plan")
@@ -187,21 +204,6 @@ def check_candidate(plan: AssessmentPlan, data: CandidateInput) -> Checked:
             err(("id_number", _("该人员曾在本计划报名后撤回，不能再次报名")))
         checked.warnings += multi_certificate_warnings(person, plan)
 
-    if data.route == Enrolment.Route.PROMOTION and not checked.errors:
-        rules = ruleset_from_data(plan.standard_level.eligibility_rules or [])
-        result = evaluate(facts=_facts(plan, data), rules=rules)
-        checked.eligible = result.eligible
-        checked.eligibility = result.to_dict()
-        checked.eligibility["summary"] = result.summary()
-        if not result.eligible:
-            err(
-                (
-                    "route",
-                    _("申报%(level)s：%(why)s") % {"level": plan.level_wording, "why": result.summary()},
-                )
-            )
-    return checked
-
 
 def multi_certificate_warnings(person: Person, plan: AssessmentPlan) -> list[str]:
     """一人多证 / 重复考证 inside the organisation: the person already holds this occupation and level
@@ -209,8 +211,6 @@ def multi_certificate_warnings(person: Person, plan: AssessmentPlan) -> list[str
     plans. Warnings, not refusals: the province warns; the issuing step refuses a second
     certificate. What other organisations hold is never said here (it would make the shared
     registry an oracle): the bureau sees those duplicates as risk flags (rule cross_org_duplicate)."""
-    from certify.models import Certificate
-
     warnings = []
     organization = plan.organization
     subject, level = plan.occupation.name, level_wording(plan.level)
@@ -233,11 +233,7 @@ def multi_certificate_warnings(person: Person, plan: AssessmentPlan) -> list[str
             outcome=Result.Outcome.PASS,
             plan__occupation=plan.occupation,
             plan__level=plan.level,
-            plan__status__in=[
-                AssessmentPlan.Status.RESULTS_APPROVED,
-                AssessmentPlan.Status.PUBLICITY,
-                AssessmentPlan.Status.CLOSED,
-            ],
+            plan__status__in=sorted(APPROVED_STATES),
         )
         .exclude(plan=plan)
         .select_related("plan")
@@ -313,18 +309,9 @@ def prior_certificate_rows(enrolment: Enrolment, data: CandidateInput) -> list[P
     ]
 
 
-def _locked_plan(plan: AssessmentPlan) -> AssessmentPlan:
-    return (
-        AssessmentPlan.objects.select_for_update(of=("self",))
-        .select_related("organization", "standard_level", "occupation")
-        .get(pk=plan.pk)
-    )
-
-
-def _require_registration_open(actor: User, plan: AssessmentPlan) -> None:
-    require(can_register_candidates(actor, plan.organization), _("您没有为本机构登记考生的权限"))
-    if plan.status != AssessmentPlan.Status.DRAFT:
-        raise ValidationError(_("评价计划已报备，考生名单已锁定，不能再登记考生"))
+def require_registration_open(actor: User, plan: AssessmentPlan) -> None:
+    """Registration one by one and by roster import alike: the registrar's right, a draft plan."""
+    require_action(Act.REGISTER, plan=plan, actor=actor)
 
 
 def describe_enrolment(enrolment: Enrolment, checked: Checked) -> dict:
@@ -341,15 +328,18 @@ def describe_enrolment(enrolment: Enrolment, checked: Checked) -> dict:
 
 def enrolment_register(*, actor: User, plan: AssessmentPlan, data: CandidateInput) -> Enrolment:
     """Register one candidate. A name that does not match the registry is refused in words that
-    say nothing of other organisations, and is audited and counted (``certify.services.registry``)."""
+    say nothing of other organisations, and is audited and counted (``certify.services.registry``).
+
+    The new roster voids the panel's recusal declarations: the returned enrolment carries
+    ``declarations_voided``, the names of the assessors who must declare again."""
     with registry_watch(actor=actor, plan=plan) as mismatches:
         return _register(actor=actor, plan=plan, data=data, mismatches=mismatches)
 
 
 @transaction.atomic
 def _register(*, actor: User, plan: AssessmentPlan, data: CandidateInput, mismatches: list) -> Enrolment:
-    plan = _locked_plan(plan)
-    _require_registration_open(actor, plan)
+    plan = lock_plan(plan)
+    require_registration_open(actor, plan)
     checked = check_candidate(plan, data)
     if checked.errors:
         if checked.mismatch:
@@ -358,19 +348,16 @@ def _register(*, actor: User, plan: AssessmentPlan, data: CandidateInput, mismat
     person = checked.person
     if person is None:
         person = new_person_row(checked.data, checked.id_hash)
-        person._history_user = actor
         try:
             with transaction.atomic():
-                person.save()
+                save_tracked(person, actor=actor)
         except IntegrityError as exc:  # registered at the same moment elsewhere
             raise ValidationError(_("该证件号码正在被同时登记，请稍后重试")) from exc
     enrolment = new_enrolment_row(plan, checked, person, actor)
-    enrolment._history_user = actor
-    enrolment.save()
+    save_tracked(enrolment, actor=actor)
     for row in prior_certificate_rows(enrolment, checked.data):
-        row._history_user = actor
-        row.save()
-    roster_changed(plan, actor)
+        save_tracked(row, actor=actor)
+    enrolment.declarations_voided = assessor_names(roster_changed(plan, actor))
     audit_append(
         actor=actor,
         event_type=EventType.ENROLMENT_REGISTERED,
@@ -383,22 +370,21 @@ def _register(*, actor: User, plan: AssessmentPlan, data: CandidateInput, mismat
 
 @transaction.atomic
 def enrolment_withdraw(*, actor: User, enrolment: Enrolment, reason: str) -> Enrolment:
-    plan = _locked_plan(enrolment.plan)
-    require(can_register_candidates(actor, plan.organization), _("您没有为本机构登记考生的权限"))
+    """Withdraw a candidate before the exam. In a draft the roster change voids the recusal
+    declarations: the returned enrolment carries ``declarations_voided`` (names)."""
+    plan = lock_plan(enrolment.plan)
+    require_action(Act.WITHDRAW, plan=plan, actor=actor)
     enrolment = Enrolment.objects.select_related("person").get(pk=enrolment.pk, plan=plan)
     if enrolment.status == Enrolment.Status.WITHDRAWN:
         raise ValidationError(_("该报名已撤回"))
-    if plan.status not in (AssessmentPlan.Status.DRAFT, AssessmentPlan.Status.FILED):
-        raise ValidationError(_("考核开始后不能撤回报名；缺考请在评分时登记"))
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("撤回报名须填写原因")})
     enrolment.status, enrolment.withdrawn_reason = Enrolment.Status.WITHDRAWN, reason
-    enrolment._history_user = actor
-    enrolment._change_reason = reason
-    enrolment.save(update_fields=["status", "withdrawn_reason"])
-    if plan.status == AssessmentPlan.Status.DRAFT:
-        roster_changed(plan, actor)
+    save_tracked(enrolment, actor=actor, reason=reason, fields=["status", "withdrawn_reason"])
+    # Once filed the panel's declarations stand: the candidates they name can only have left.
+    voided = roster_changed(plan, actor) if plan.status == AssessmentPlan.Status.DRAFT else []
+    enrolment.declarations_voided = assessor_names(voided)
     audit_append(
         actor=actor,
         event_type=EventType.ENROLMENT_WITHDRAWN,
@@ -413,23 +399,24 @@ def enrolment_withdraw(*, actor: User, enrolment: Enrolment, reason: str) -> Enr
 @transaction.atomic
 def direct_grading_decide(*, actor: User, enrolment: Enrolment, approve: bool, note: str = "") -> Enrolment:
     """A second person approves (or refuses) a 定级 application: never the one who registered it."""
-    plan = _locked_plan(enrolment.plan)
-    require(can_approve_exceptions(actor, plan.organization), _("只有审核人或机构管理员可以审批定级申报"))
+    plan = lock_plan(enrolment.plan)
+    require_action(Act.DECIDE_DIRECT, plan=plan, actor=actor)
     enrolment = Enrolment.objects.select_related("person").get(pk=enrolment.pk, plan=plan)
     if enrolment.route != Enrolment.Route.DIRECT or enrolment.direct_status != Enrolment.DirectStatus.PENDING:
         raise ValidationError(_("该申报不是待审批的定级申报"))
     if enrolment.registered_by_id == actor.pk:
         raise ValidationError(_("定级申报须由登记人以外的第二人审批"))
-    if plan.status != AssessmentPlan.Status.DRAFT:
-        raise ValidationError(_("评价计划已报备，不能再审批定级申报"))
     note = (note or "").strip()
     if not approve and not note:
         raise ValidationError({"note": _("不批准时须写明理由")})
     enrolment.direct_status = Enrolment.DirectStatus.APPROVED if approve else Enrolment.DirectStatus.REJECTED
     enrolment.direct_decided_by, enrolment.direct_decided_at = actor, timezone.now()
     enrolment.direct_decision_note = note
-    enrolment._history_user = actor
-    enrolment.save(update_fields=["direct_status", "direct_decided_by", "direct_decided_at", "direct_decision_note"])
+    save_tracked(
+        enrolment,
+        actor=actor,
+        fields=["direct_status", "direct_decided_by", "direct_decided_at", "direct_decision_note"],
+    )
     audit_append(
         actor=actor,
         event_type=EventType.DIRECT_GRADING_DECIDED,
@@ -443,9 +430,10 @@ def direct_grading_decide(*, actor: User, enrolment: Enrolment, approve: bool, n
 
 @transaction.atomic
 def enrolment_set_photo(*, actor: User, enrolment: Enrolment, data: bytes) -> Enrolment:
-    """The holder photo printed on the certificate: checked and normalised before it is kept."""
-    plan = _locked_plan(enrolment.plan)
-    require(can_register_candidates(actor, plan.organization), _("您没有为本机构登记考生的权限"))
+    """The holder photo printed on the certificate: checked and normalised before it is kept (in
+    any state: a photo missing at issuance is added then)."""
+    plan = lock_plan(enrolment.plan)
+    require(can_register_in_plan(actor, plan), _("您没有为本机构登记考生的权限"))
     enrolment = Enrolment.objects.select_related("person").get(pk=enrolment.pk, plan=plan)
     try:
         jpeg = normalise_photo(data)
@@ -453,8 +441,7 @@ def enrolment_set_photo(*, actor: User, enrolment: Enrolment, data: bytes) -> En
         raise ValidationError({"photo": exc.message}) from exc
     old = enrolment.photo.name if enrolment.photo else ""
     enrolment.photo.save(f"enrolment-{enrolment.pk}.jpg", ContentFile(jpeg), save=False)
-    enrolment._history_user = actor
-    enrolment.save(update_fields=["photo"])
+    save_tracked(enrolment, actor=actor, fields=["photo"])
     audit_append(
         actor=actor,
         event_type=EventType.ENROLMENT_PHOTO_SET,

@@ -11,15 +11,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.permissions import require
 from audit.events import EventType
+from audit.history import save_tracked
 from audit.services import audit_append
+from certify.actions import Act, require_action
 from certify.models import AssessmentPlan, Enrolment, Objection, Score
-from certify.permissions import can_manage_plans
-
-
-def _locked(plan: AssessmentPlan) -> AssessmentPlan:
-    return AssessmentPlan.objects.select_for_update(of=("self",)).select_related("organization").get(pk=plan.pk)
+from certify.services.plan_base import lock_plan
 
 
 @transaction.atomic
@@ -33,10 +30,8 @@ def objection_record(
     contact: str = "",
     enrolment: Enrolment | None = None,
 ) -> Objection:
-    plan = _locked(plan)
-    require(can_manage_plans(actor, plan.organization), _("您没有管理本机构评价计划的权限"))
-    if plan.status != AssessmentPlan.Status.PUBLICITY:
-        raise ValidationError(_("只有公示期内可以登记异议"))
+    plan = lock_plan(plan)
+    require_action(Act.RECORD_OBJECTION, plan=plan, actor=actor)
     received_on = received_on or timezone.localdate()
     if not plan.publicity_start <= received_on <= plan.publicity_end:
         raise ValidationError(
@@ -62,8 +57,7 @@ def objection_record(
         received_on=received_on,
         recorded_by=actor,
     )
-    objection._history_user = actor
-    objection.save()
+    save_tracked(objection, actor=actor)
     audit_append(
         actor=actor,
         event_type=EventType.OBJECTION_RECORDED,
@@ -78,8 +72,8 @@ def objection_record(
 def objection_resolve(*, actor: User, objection: Objection, upheld: bool, resolution: str) -> Objection:
     """Upheld: the correction must already exist (a score corrected citing this objection).
     Rejected: the reason is required. Either way the resolution is written down."""
-    plan = _locked(objection.plan)
-    require(can_manage_plans(actor, plan.organization), _("您没有管理本机构评价计划的权限"))
+    plan = lock_plan(objection.plan)
+    require_action(Act.RESOLVE_OBJECTION, plan=plan, actor=actor)
     objection = Objection.objects.select_for_update(of=("self",)).get(pk=objection.pk, plan=plan)
     if objection.status != Objection.Status.OPEN:
         raise ValidationError(_("该异议已处理"))
@@ -91,9 +85,7 @@ def objection_resolve(*, actor: User, objection: Objection, upheld: bool, resolu
         raise ValidationError(_("异议成立时，须先由考评员依据该异议更正成绩，再办结异议"))
     objection.status = Objection.Status.UPHELD if upheld else Objection.Status.REJECTED
     objection.resolution, objection.resolved_by, objection.resolved_at = resolution, actor, timezone.now()
-    objection._history_user = actor
-    objection._change_reason = resolution
-    objection.save()
+    save_tracked(objection, actor=actor, reason=resolution)
     audit_append(
         actor=actor,
         event_type=EventType.OBJECTION_RESOLVED,

@@ -12,11 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.permissions import require
 from audit.events import EventType
+from audit.history import save_tracked
 from audit.services import audit_append
+from certify.actions import Act, require_action
 from certify.models import AssessmentPlan, Enrolment, Objection, PlanAssessor, RecusalRelation, Result, Score
-from certify.permissions import can_score_plan
+from certify.services.plan_base import lock_plan
 
 TENTH = Decimal("0.1")
 DUTY_FOR = {
@@ -45,8 +46,9 @@ def _mean(values: list[Decimal]) -> Decimal:
 
 
 # --- who may score what -----------------------------------------------------------------------
-def _check_can_score(actor: User, plan: AssessmentPlan, enrolment: Enrolment, component: str, subscore: str):
-    require(can_score_plan(actor, plan), _("只有被指派到本计划的考评员可以录入成绩"))
+def check_can_score(actor: User, plan: AssessmentPlan, enrolment: Enrolment, component: str, subscore: str):
+    """What the actor may score in a plan they may score in (``Act.SCORE``, asked first): their
+    duty's components, of admitted candidates they have not declared a relation with."""
     cfg = plan.standard_level
     if component not in Score.Component.values or component not in cfg.components():
         raise ValidationError({"component": _("本计划的评价规范不含该考核项目")})
@@ -92,18 +94,8 @@ def _score_row(
         reason=reason,
         objection=objection,
     )
-    score._history_user = actor
-    score._change_reason = reason or None
-    score.save()
+    save_tracked(score, actor=actor, reason=reason)
     return score
-
-
-def _locked_plan(plan: AssessmentPlan) -> AssessmentPlan:
-    return (
-        AssessmentPlan.objects.select_for_update(of=("self",))
-        .select_related("organization", "standard_level")
-        .get(pk=plan.pk)
-    )
 
 
 def _describe(score: Score) -> dict:
@@ -128,11 +120,10 @@ def score_submit(
     subscore: str = "",
     source: str = Score.Source.FORM,
 ) -> Score:
-    plan = _locked_plan(enrolment.plan)
+    plan = lock_plan(enrolment.plan)
     enrolment = Enrolment.objects.select_related("person").get(pk=enrolment.pk)
-    if plan.status != S.SCORING:
-        raise ValidationError(_("评价计划不在评分阶段，不能录入成绩"))
-    _check_can_score(actor, plan, enrolment, component, subscore)
+    require_action(Act.SCORE, plan=plan, actor=actor)
+    check_can_score(actor, plan, enrolment, component, subscore)
     if _current(enrolment).filter(assessor=actor, component=component, subscore=subscore or "").exists():
         raise ValidationError(_("您已提交过该项成绩；成绩提交后不能修改，如有错误请提交更正并说明原因"))
     score = _score_row(
@@ -168,7 +159,7 @@ def score_correct(
 ) -> Score:
     """A new record replacing ``score``. Before approval: the assessor, with a reason. After
     approval: only to carry out an objection raised in the publicity."""
-    plan = _locked_plan(score.plan)
+    plan = lock_plan(score.plan)
     score = Score.objects.select_related("enrolment__person").get(pk=score.pk)
     reason = (reason or "").strip()
     if not reason:
@@ -177,8 +168,7 @@ def score_correct(
         raise ValidationError(_("只能由原评分的考评员更正自己的成绩"))
     if Score.objects.filter(replaces=score).exists():
         raise ValidationError(_("该成绩已被更正过，请在最新的记录上更正"))
-    if plan.status not in (S.SCORING, S.RESULTS_APPROVED, S.PUBLICITY):
-        raise ValidationError(_("评价计划当前阶段不能更正成绩"))
+    require_action(Act.CORRECT_SCORE, plan=plan, actor=actor)
     if objection is not None:
         # The stored row of this plan, not the caller's copy, which may predate its resolution;
         # a correction citing another plan's objection would let that one be upheld uncorrected.
@@ -189,7 +179,7 @@ def score_correct(
             raise ValidationError(_("所依据的异议针对其他考生，不能据此更正本成绩"))
     elif plan.status != S.SCORING:
         raise ValidationError(_("结果审核后，成绩只能依据公示期内受理的异议更正"))
-    _check_can_score(actor, plan, score.enrolment, score.component, score.subscore)
+    check_can_score(actor, plan, score.enrolment, score.component, score.subscore)
     new = _score_row(
         actor=actor,
         plan=plan,
@@ -306,6 +296,5 @@ def result_refresh(*, enrolment: Enrolment, plan: AssessmentPlan, actor: User) -
     for key, value in new.items():
         setattr(result, key, value)
     result.computed_at = timezone.now()
-    result._history_user = actor
-    result.save()
+    save_tracked(result, actor=actor)
     return result

@@ -14,11 +14,12 @@ from accounts.permissions import can_view_personal_data, require
 from audit.events import EventType
 from audit.services import audit_append
 from certify import selectors
+from certify.actions import Act
 from certify.forms import DirectDecisionForm, EnrolmentForm, PhotoForm, ReasonRequiredForm
-from certify.permissions import can_approve_exceptions, can_register_candidates
+from certify.permissions import can_register_candidates
 from certify.services import enrolments as services
 from certify.services import imports
-from certify.views.plans import plan_context
+from certify.views.plans import plan_context, refused_unless_available, require_permitted
 from certify.views.uploads import run_import
 from lib.web import apply_service_errors, error_text
 
@@ -30,11 +31,24 @@ def _enrolment(request, org_id: int, plan_id: int, enrolment_id: int):
     return org, plan, selectors.enrolment_get(plan, enrolment_id)
 
 
+def _tell_voided(request, names: list[str]) -> None:
+    """A change of the roster voids the panel's recusal declarations: the clerk is told whose,
+    since filing now waits for them."""
+    if names:
+        messages.warning(
+            request,
+            _("考生名单有变化，以下考评人员的回避声明已失效，须重新提交后才能报备：%(names)s")
+            % {"names": "、".join(names)},
+        )
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def enrolment_create(request, org_id: int, plan_id: int):
     org, plan = plan_context(request, org_id, plan_id)
-    require(can_register_candidates(request.user, org), _("您没有为本机构登记考生的权限"))
+    refused = refused_unless_available(request, plan, Act.REGISTER)
+    if refused is not None:
+        return refused
     form = EnrolmentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -45,6 +59,7 @@ def enrolment_create(request, org_id: int, plan_id: int):
             messages.success(request, _("已登记考生 %(name)s。") % {"name": enrolment.person.name})
             for warning in enrolment.warnings:
                 messages.warning(request, warning)
+            _tell_voided(request, enrolment.declarations_voided)
             return redirect(plan)
     return render(request, "certify/enrolment_form.html", {"org": org, "plan": plan, "form": form})
 
@@ -63,7 +78,9 @@ def enrolment_detail(request, org_id: int, plan_id: int, enrolment_id: int):
             "scores": selectors.plan_scores(plan).filter(enrolment=enrolment),
             "result": getattr(enrolment, "result", None),
             "can_register": can_register_candidates(request.user, org),
-            "can_decide": can_approve_exceptions(request.user, org) and enrolment.registered_by_id != request.user.pk,
+            "withdraw": selectors.plan_action(plan, request.user, Act.WITHDRAW),
+            "decide": selectors.plan_action(plan, request.user, Act.DECIDE_DIRECT),
+            "registered_by_reader": enrolment.registered_by_id == request.user.pk,
             "can_see_ids": can_view_personal_data(request.user, org),
             "photo_form": PhotoForm(),
             "decision_form": DirectDecisionForm(),
@@ -132,7 +149,7 @@ def enrolment_photo_image(request, org_id: int, plan_id: int, enrolment_id: int)
 @login_required
 def enrolment_decide(request, org_id: int, plan_id: int, enrolment_id: int):
     org, plan, enrolment = _enrolment(request, org_id, plan_id, enrolment_id)
-    require(can_approve_exceptions(request.user, org), _("只有审核人或机构管理员可以审批定级申报"))
+    require_permitted(request, plan, Act.DECIDE_DIRECT)
     form = DirectDecisionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("请选择审批结果。"))
@@ -155,15 +172,16 @@ def enrolment_decide(request, org_id: int, plan_id: int, enrolment_id: int):
 @login_required
 def enrolment_withdraw(request, org_id: int, plan_id: int, enrolment_id: int):
     org, plan, enrolment = _enrolment(request, org_id, plan_id, enrolment_id)
-    require(can_register_candidates(request.user, org), _("您没有为本机构登记考生的权限"))
+    require_permitted(request, plan, Act.WITHDRAW)
     form = ReasonRequiredForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
-        services.enrolment_withdraw(actor=request.user, enrolment=enrolment, reason=reason)
+        withdrawn = services.enrolment_withdraw(actor=request.user, enrolment=enrolment, reason=reason)
     except ValidationError as exc:
         messages.error(request, error_text(exc))
         return redirect("certify:enrolment_detail", org_id=org.pk, plan_id=plan.pk, enrolment_id=enrolment.pk)
     messages.success(request, _("已撤回 %(name)s 的报名。") % {"name": enrolment.person.name})
+    _tell_voided(request, withdrawn.declarations_voided)
     return redirect(plan)
 
 
@@ -172,12 +190,15 @@ def enrolment_withdraw(request, org_id: int, plan_id: int, enrolment_id: int):
 @login_required
 def roster_import(request, org_id: int, plan_id: int):
     org, plan = plan_context(request, org_id, plan_id)
-    require(can_register_candidates(request.user, org), _("您没有为本机构登记考生的权限"))
+    refused = refused_unless_available(request, plan, Act.REGISTER)
+    if refused is not None:
+        return refused
     form, result, errors = run_import(request, imports.roster_import, plan=plan)
     if result is not None:
         messages.success(request, _("已导入 %(n)d 名考生。") % {"n": result.created})
         for warning in result.warnings:
             messages.warning(request, warning)
+        _tell_voided(request, result.declarations_voided)
         return redirect(plan)
     status = 400 if errors else 200
     return render(
@@ -188,8 +209,8 @@ def roster_import(request, org_id: int, plan_id: int):
 @require_GET
 @login_required
 def roster_template(request, org_id: int, plan_id: int):
-    org, _plan = plan_context(request, org_id, plan_id)
-    require(can_register_candidates(request.user, org), _("您没有为本机构登记考生的权限"))
+    _org, plan = plan_context(request, org_id, plan_id)
+    require_permitted(request, plan, Act.REGISTER)
     response = HttpResponse(imports.roster_template(), content_type=XLSX)
     response["Content-Disposition"] = "attachment; filename*=UTF-8''roster-template.xlsx"
     return response

@@ -1,5 +1,6 @@
 """The plan pages of an organisation: list, create, the plan page with its step bar and
-checklist, panel, transitions, objections."""
+checklist, panel, transitions, objections. What the page offers, and in which state, comes from
+the plan actions table (``certify.actions``)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -8,12 +9,12 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import can_view_personal_data, require
 from accounts.selectors import organization_get_for_user
 from certify import selectors
+from certify.actions import PLAN_ACTIONS, Act, plan_shows_scores, plan_steps
 from certify.conf import conf
 from certify.forms import (
     AssessorAddForm,
@@ -25,16 +26,9 @@ from certify.forms import (
     RecusalForm,
     SupervisorAssignForm,
 )
-from certify.models import AssessmentPlan, Enrolment, IssuanceBatch, Objection, PlanAssessor
-from certify.permissions import (
-    can_approve_results,
-    can_assign_supervisors,
-    can_issue,
-    can_manage_plans,
-    can_register_candidates,
-    can_score_plan,
-)
-from certify.services import calendar
+from certify.models import Enrolment
+from certify.permissions import can_manage_plans
+from certify.services import calendar, plan_panel, plan_supervision
 from certify.services import plans as services
 from certify.services.publicity import objection_record, objection_resolve
 from lib.web import apply_service_errors, error_text, paginate, querystring
@@ -90,14 +84,30 @@ def plan_create(request, org_id: int):
     return render(request, "certify/plan_form.html", {"org": org, "form": form, "earliest": earliest, "lead": lead})
 
 
+def require_permitted(request, plan, key: str) -> None:
+    action = PLAN_ACTIONS[key]
+    require(action.permission(request.user, plan), str(action.denied))
+
+
+def refused_unless_available(request, plan, key: str):
+    """A page of one action: 403 without the right; in any other state, or while the action waits
+    on something, back to the plan page saying why (never a form that the service would refuse)."""
+    state = selectors.plan_action(plan, request.user, key)
+    require(state.permitted, str(state.action.denied))
+    if state.enabled:
+        return None
+    for reason in state.reasons:
+        messages.error(request, reason)
+    return redirect(plan)
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def plan_edit(request, org_id: int, plan_id: int):
     org, plan = plan_context(request, org_id, plan_id)
-    require(can_manage_plans(request.user, org), _("您没有管理本机构评价计划的权限"))
-    if plan.status != AssessmentPlan.Status.DRAFT:
-        messages.error(request, _("评价计划已报备，内容不能再修改。"))
-        return redirect(plan)
+    refused = refused_unless_available(request, plan, Act.EDIT)
+    if refused is not None:
+        return refused
     form = PlanCreateForm.for_plan(plan, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -117,16 +127,7 @@ def plan_detail(request, org_id: int, plan_id: int):
     user = request.user
     enrolments = list(selectors.plan_enrolments(plan))
     assessors = list(selectors.plan_assessors(plan))
-    my_duties = [a for a in assessors if a.user_id == user.pk]
-    issued = plan.certificates.exists()
-    has_batch = IssuanceBatch.objects.filter(plan=plan).exists()
-    can_manage = can_manage_plans(user, org)
-    can_issue_here = can_issue(user, org)
-    show_actions = (
-        (can_manage and plan.status not in (AssessmentPlan.Status.CLOSED, AssessmentPlan.Status.CANCELLED))
-        or (can_approve_results(user, org) and plan.status == AssessmentPlan.Status.SCORING)
-        or (plan.status == AssessmentPlan.Status.CLOSED and (can_issue_here or has_batch))
-    )
+    available = selectors.plan_available_actions(plan, user)
     publicity_warning = ""
     if plan.publicity_start and plan.publicity_end:
         publicity_warning = calendar.calendar_warning(plan.publicity_start, plan.publicity_end)
@@ -136,64 +137,41 @@ def plan_detail(request, org_id: int, plan_id: int):
         {
             "org": org,
             "plan": plan,
-            "steps": services.plan_steps(plan, issued=issued),
-            "checklist": services.plan_checklist(plan, user=user),
+            "steps": plan_steps(plan, issued=selectors.plan_has_certificates(plan)),
+            "actions": available,
+            "shows_scores": plan_shows_scores(plan),
             "enrolments": enrolments,
             "active_count": sum(1 for e in enrolments if e.status == Enrolment.Status.REGISTERED),
             "assessors": assessors,
-            "my_duties": my_duties,
             "events": selectors.plan_events(plan).select_related("actor"),
-            "objections": plan.objections.select_related("enrolment__person", "resolved_by"),
-            "supervision_reports": plan.supervision_reports.select_related("supervisor"),
-            "can_manage": can_manage,
-            "can_issue": can_issue_here,
-            "has_batch": has_batch,
-            "show_actions": show_actions,
-            "can_register": can_register_candidates(user, org),
-            "can_approve": can_approve_results(user, org),
-            "can_score": can_score_plan(user, plan),
+            "objections": selectors.plan_objections(plan),
+            "supervision_reports": selectors.plan_supervision_reports(plan),
+            "has_batch": selectors.plan_has_issuance(plan),
             "can_see_ids": can_view_personal_data(user, org),
-            "can_assign_supervisor": can_assign_supervisors(user),
             "assessor_form": AssessorAddForm(organization=org),
             "cancel_form": ReasonRequiredForm(),
             "objection_form": ObjectionForm(plan=plan, initial={"received_on": timezone.localdate()}),
             "resolve_form": ObjectionResolveForm(),
             "supervisor_form": SupervisorAssignForm(initial={"supervisor": plan.supervisor_id}),
             "publicity_warning": publicity_warning,
-            "S": AssessmentPlan.Status,
         },
     )
-
-
-_TRANSITIONS = {
-    "file": (services.plan_file, gettext_lazy("评价计划已报备，人社局可以看到本计划。")),
-    "start": (services.plan_start, gettext_lazy("已开始考核。")),
-    "scoring": (services.plan_begin_scoring, gettext_lazy("考核结束，已进入评分阶段，考评员可以录入成绩。")),
-    "approve": (services.plan_approve_results, gettext_lazy("评价结果已审核通过，可以发布公示。")),
-    "publicity": (services.plan_start_publicity, None),
-    "close": (services.plan_close, gettext_lazy("评价计划已结束，可以为合格考生核发证书。")),
-}
 
 
 @require_POST
 @login_required
 def plan_transition(request, org_id: int, plan_id: int, action: str):
     _org, plan = plan_context(request, org_id, plan_id)
-    if action not in _TRANSITIONS:
+    step = PLAN_ACTIONS.get(action)
+    if step is None or not step.step or step.needs_reason:
         raise Http404("未知的操作")
-    service, success = _TRANSITIONS[action]
     try:
-        plan = service(actor=request.user, plan=plan)
+        plan = step.perform(actor=request.user, plan=plan)
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
     else:
-        if action == "publicity":
-            success = _("已发布公示，公示期至 %(end)s（%(n)s 个工作日）。") % {
-                "end": plan.publicity_end.strftime("%Y-%m-%d"),
-                "n": conf("PUBLICITY_WORKING_DAYS"),
-            }
-        messages.success(request, success)
+        messages.success(request, step.success_text(plan))
     return redirect(plan)
 
 
@@ -208,7 +186,7 @@ def plan_cancel(request, org_id: int, plan_id: int):
     except ValidationError as exc:
         messages.error(request, error_text(exc))
     else:
-        messages.success(request, _("评价计划已取消。"))
+        messages.success(request, PLAN_ACTIONS[Act.CANCEL].success_text(plan))
     return redirect(plan)
 
 
@@ -217,13 +195,13 @@ def plan_cancel(request, org_id: int, plan_id: int):
 @login_required
 def assessor_add(request, org_id: int, plan_id: int):
     org, plan = plan_context(request, org_id, plan_id)
-    require(can_manage_plans(request.user, org), _("您没有管理本机构评价计划的权限"))
+    require_permitted(request, plan, Act.ASSESSORS)
     form = AssessorAddForm(request.POST, organization=org)
     if not form.is_valid():
         messages.error(request, _("请选择本机构的考评员和职责。"))
         return redirect(plan)
     try:
-        services.assessor_add(actor=request.user, plan=plan, **form.cleaned_data)
+        plan_panel.assessor_add(actor=request.user, plan=plan, **form.cleaned_data)
     except ValidationError as exc:
         messages.error(request, error_text(exc))
     else:
@@ -231,21 +209,14 @@ def assessor_add(request, org_id: int, plan_id: int):
     return redirect(plan)
 
 
-def _assessor(plan, assessor_id: int) -> PlanAssessor:
-    assessor = PlanAssessor.objects.filter(plan=plan, pk=assessor_id).select_related("user", "plan").first()
-    if assessor is None:
-        raise Http404("考评人员不存在")
-    return assessor
-
-
 @require_POST
 @login_required
 def assessor_remove(request, org_id: int, plan_id: int, assessor_id: int):
-    org, plan = plan_context(request, org_id, plan_id)
-    assessor = _assessor(plan, assessor_id)
-    require(can_manage_plans(request.user, org), _("您没有管理本机构评价计划的权限"))
+    _org, plan = plan_context(request, org_id, plan_id)
+    assessor = selectors.plan_assessor_get(plan, assessor_id)
+    require_permitted(request, plan, Act.ASSESSORS)
     try:
-        services.assessor_remove(actor=request.user, assessor=assessor)
+        plan_panel.assessor_remove(actor=request.user, assessor=assessor)
     except ValidationError as exc:
         messages.error(request, error_text(exc))
     else:
@@ -257,15 +228,18 @@ def assessor_remove(request, org_id: int, plan_id: int, assessor_id: int):
 @login_required
 def recusal_declare(request, org_id: int, plan_id: int, assessor_id: int):
     org, plan = plan_context(request, org_id, plan_id)
-    assessor = _assessor(plan, assessor_id)
+    assessor = selectors.plan_assessor_get(plan, assessor_id)
     require(assessor.user_id == request.user.pk, _("回避声明须由考评人员本人提交"))
+    refused = refused_unless_available(request, plan, Act.DECLARE_RECUSAL)
+    if refused is not None:
+        return refused
     enrolments = selectors.plan_enrolments(plan).filter(status=Enrolment.Status.REGISTERED)
     current = {r.enrolment_id: r.relation for r in assessor.relations.all()}
     initial = {f"rel_{k}": v for k, v in current.items()}
     form = RecusalForm(request.POST or None, enrolments=enrolments, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.recusal_declare(
+            plan_panel.recusal_declare(
                 actor=request.user,
                 assessor=assessor,
                 relations=form.relations(),
@@ -283,8 +257,8 @@ def recusal_declare(request, org_id: int, plan_id: int, assessor_id: int):
 @require_POST
 @login_required
 def objection_add(request, org_id: int, plan_id: int):
-    org, plan = plan_context(request, org_id, plan_id)
-    require(can_manage_plans(request.user, org), _("您没有管理本机构评价计划的权限"))
+    _org, plan = plan_context(request, org_id, plan_id)
+    require_permitted(request, plan, Act.RECORD_OBJECTION)
     form = ObjectionForm(request.POST, plan=plan)
     if not form.is_valid():
         messages.error(request, _("请完整填写异议人、收到日期和异议内容。"))
@@ -301,11 +275,9 @@ def objection_add(request, org_id: int, plan_id: int):
 @require_POST
 @login_required
 def objection_decide(request, org_id: int, plan_id: int, objection_id: int):
-    org, plan = plan_context(request, org_id, plan_id)
-    objection = Objection.objects.filter(plan=plan, pk=objection_id).first()
-    if objection is None:
-        raise Http404("异议不存在")
-    require(can_manage_plans(request.user, org), _("您没有管理本机构评价计划的权限"))
+    _org, plan = plan_context(request, org_id, plan_id)
+    objection = selectors.plan_objection_get(plan, objection_id)
+    require_permitted(request, plan, Act.RESOLVE_OBJECTION)
     form = ObjectionResolveForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("请选择处理结果并填写处理意见。"))
@@ -329,13 +301,15 @@ def objection_decide(request, org_id: int, plan_id: int, objection_id: int):
 @login_required
 def supervisor_assign(request, org_id: int, plan_id: int):
     _org, plan = plan_context(request, org_id, plan_id)
-    require(can_assign_supervisors(request.user), _("只有人社局管理员可以指派质量督导员"))
+    require_permitted(request, plan, Act.ASSIGN_SUPERVISOR)
     form = SupervisorAssignForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("请选择质量督导员。"))
         return redirect(plan)
     try:
-        services.plan_assign_supervisor(actor=request.user, plan=plan, supervisor=form.cleaned_data["supervisor"])
+        plan_supervision.plan_assign_supervisor(
+            actor=request.user, plan=plan, supervisor=form.cleaned_data["supervisor"]
+        )
     except ValidationError as exc:
         messages.error(request, error_text(exc))
     else:

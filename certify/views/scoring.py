@@ -4,19 +4,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import require
 from certify import selectors
+from certify.actions import Act
 from certify.forms import CorrectionForm
-from certify.models import Enrolment, Objection, PlanAssessor, RecusalRelation, Score
-from certify.permissions import can_score_plan
+from certify.models import Enrolment, Score
 from certify.services import imports
 from certify.services import scoring as services
-from certify.views.plans import plan_context
+from certify.views.plans import plan_context, refused_unless_available, require_permitted
 from certify.views.uploads import run_import
 from lib.web import error_text
 
@@ -28,7 +28,7 @@ def _columns(plan, user) -> list[tuple[str, str, str]]:
     """(component, sub-score, heading) the user scores in this plan."""
     cfg = plan.standard_level
     columns = []
-    for duty in PlanAssessor.objects.filter(plan=plan, user=user).values_list("duty", flat=True):
+    for duty in selectors.scorer_duties(plan, user):
         component = COMPONENT_OF[duty]
         if component not in cfg.components():
             continue
@@ -44,16 +44,10 @@ def _columns(plan, user) -> list[tuple[str, str, str]]:
 @login_required
 def score_sheet(request, org_id: int, plan_id: int):
     org, plan = plan_context(request, org_id, plan_id)
-    require(can_score_plan(request.user, plan), _("只有被指派到本计划的考评员可以录入成绩"))
+    require_permitted(request, plan, Act.SCORE)
     columns = _columns(plan, request.user)
-    recused = set(
-        RecusalRelation.objects.filter(assessor__plan=plan, assessor__user=request.user).values_list(
-            "enrolment_id", flat=True
-        )
-    )
-    mine = {}
-    for score in Score.objects.filter(plan=plan, assessor=request.user, replaced_by__isnull=True):
-        mine[(score.enrolment_id, score.component, score.subscore)] = score
+    recused = selectors.scorer_recusals(plan, request.user)
+    mine = selectors.scorer_current_scores(plan, request.user)
     rows = []
     for enrolment in selectors.plan_enrolments(plan).filter(status=Enrolment.Status.REGISTERED):
         cells = [{"column": c, "score": mine.get((enrolment.pk, c[0], c[1]))} for c in columns]
@@ -61,7 +55,15 @@ def score_sheet(request, org_id: int, plan_id: int):
     return render(
         request,
         "certify/score_sheet.html",
-        {"org": org, "plan": plan, "columns": columns, "rows": rows, "outcomes": Score.Outcome.choices},
+        {
+            "org": org,
+            "plan": plan,
+            "columns": columns,
+            "rows": rows,
+            "outcomes": Score.Outcome.choices,
+            "scoring": selectors.plan_action(plan, request.user, Act.SCORE),
+            "correcting": selectors.plan_action(plan, request.user, Act.CORRECT_SCORE),
+        },
     )
 
 
@@ -70,7 +72,7 @@ def score_sheet(request, org_id: int, plan_id: int):
 def score_submit(request, org_id: int, plan_id: int, enrolment_id: int):
     """One candidate's row of the sheet: every filled cell is submitted, all or none."""
     org, plan = plan_context(request, org_id, plan_id)
-    require(can_score_plan(request.user, plan), _("只有被指派到本计划的考评员可以录入成绩"))
+    require_permitted(request, plan, Act.SCORE)
     enrolment = selectors.enrolment_get(plan, enrolment_id)
     submitted = 0
     try:
@@ -108,11 +110,12 @@ def score_submit(request, org_id: int, plan_id: int, enrolment_id: int):
 @login_required
 def score_correct(request, org_id: int, plan_id: int, score_id: int):
     org, plan = plan_context(request, org_id, plan_id)
-    score = Score.objects.filter(plan=plan, pk=score_id).select_related("enrolment__person").first()
-    if score is None:
-        raise Http404("成绩不存在")
+    score = selectors.plan_score_get(plan, score_id)
     require(score.assessor_id == request.user.pk, _("只能由原评分的考评员更正自己的成绩"))
-    objections = Objection.objects.filter(plan=plan, status=Objection.Status.OPEN)
+    refused = refused_unless_available(request, plan, Act.CORRECT_SCORE)
+    if refused is not None:
+        return refused
+    objections = selectors.plan_open_objections(plan)
     form = CorrectionForm(request.POST or None, initial={"value": score.value, "outcome": score.outcome})
     if request.method == "POST" and form.is_valid():
         objection = objections.filter(pk=form.cleaned_data.get("objection") or 0).first()
@@ -141,7 +144,9 @@ def score_correct(request, org_id: int, plan_id: int, score_id: int):
 @login_required
 def scores_import(request, org_id: int, plan_id: int):
     org, plan = plan_context(request, org_id, plan_id)
-    require(can_score_plan(request.user, plan), _("只有被指派到本计划的考评员可以录入成绩"))
+    refused = refused_unless_available(request, plan, Act.SCORE)
+    if refused is not None:
+        return refused
     form, result, errors = run_import(request, imports.scores_import, plan=plan)
     if result is not None:
         messages.success(request, _("已导入 %(n)d 项成绩。") % {"n": result.created})
@@ -158,7 +163,7 @@ def scores_import(request, org_id: int, plan_id: int):
 @login_required
 def scores_template(request, org_id: int, plan_id: int):
     _org, plan = plan_context(request, org_id, plan_id)
-    require(can_score_plan(request.user, plan), _("只有被指派到本计划的考评员可以录入成绩"))
+    require_permitted(request, plan, Act.SCORE)
     response = HttpResponse(imports.scores_template(plan, assessor=request.user), content_type=XLSX)
     response["Content-Disposition"] = "attachment; filename*=UTF-8''score-sheet.xlsx"
     return response
