@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from accounts.permissions import require
 from audit.events import EventType
+from audit.history import save_tracked
 from audit.models import SubsidyRule
 from audit.services import audit_append
 from bureau.permissions import can_edit_subsidy_rules
@@ -318,8 +319,7 @@ def subsidy_rule_set(
         raise ValidationError(_("补贴标准没有变化，无需保存"))
     for name, value in after.items():
         setattr(rule, name, value)
-    rule._history_user = actor
-    rule.save()
+    save_tracked(rule, actor=actor)
     audit_append(
         actor=actor,
         event_type=EventType.SUBSIDY_RULE_UPDATED,

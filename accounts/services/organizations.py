@@ -9,9 +9,10 @@ from django.utils.translation import gettext as _
 from accounts.models import Organization, User
 from accounts.permissions import can_manage_organizations, require
 from accounts.roles import Role
-from accounts.services.common import _save_validated, _snapshot, _track
+from accounts.services.common import _save_validated, _snapshot
 from accounts.services.members import _membership_create, _user_for_membership
 from audit.events import EventType
+from audit.history import save_tracked
 from audit.services import audit_append
 from lib.chain import diff
 
@@ -126,8 +127,7 @@ def organization_set_status(*, actor: User, organization: Organization, status: 
         raise ValidationError(_("机构已处于该状态"))
     old = org.status
     org.status, org.status_reason = status, reason
-    _track(org, actor, reason)
-    org.save(update_fields=["status", "status_reason", "updated_at"])
+    save_tracked(org, actor=actor, reason=reason, fields=["status", "status_reason", "updated_at"])
     audit_append(
         actor=actor,
         event_type=EventType.ORGANIZATION_STATUS_CHANGED,

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.permissions import require
 from audit.events import EventType
+from audit.history import save_tracked
 from audit.models import RiskFlag
 from audit.services import audit_append
 from bureau.permissions import can_handle_risk
@@ -23,9 +24,7 @@ def _locked_flag(flag: RiskFlag) -> RiskFlag:
 def _handle(*, actor: User, flag: RiskFlag, to: str, note: str, event_type: EventType) -> RiskFlag:
     old = flag.status
     flag.status, flag.note, flag.handled_by, flag.handled_at = to, note, actor, timezone.now()
-    flag._history_user = actor
-    flag._change_reason = note or None
-    flag.save()
+    save_tracked(flag, actor=actor, reason=note)
     audit_append(
         actor=actor,
         event_type=event_type,

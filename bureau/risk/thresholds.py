@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.permissions import require
 from audit.events import EventType
+from audit.history import save_tracked
 from audit.models import RiskSettings
 from audit.services import audit_append
 from bureau.permissions import can_handle_risk
@@ -69,7 +70,6 @@ def risk_settings_update(*, actor: User, **thresholds) -> RiskSettings:
         raise ValidationError(_("没有需要保存的修改"))
     for name, value in cleaned.items():
         setattr(row, name, value)
-    row._history_user = actor
-    row.save()
+    save_tracked(row, actor=actor)
     audit_append(actor=actor, event_type=EventType.RISK_SETTINGS_UPDATED, target=row, data={"changes": changes})
     return row

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.permissions import require
 from audit.events import EventType
+from audit.history import save_tracked
 from audit.services import audit_append
 from certify.models import CalendarDay
 from certify.permissions import can_manage_filings
@@ -63,8 +64,7 @@ def calendar_day_set(*, actor, day: dt.date, is_working_day: bool, note: str = "
         raise ValidationError(_("没有变化"))
     entry = entry or CalendarDay(day=day)
     entry.is_working_day, entry.note = is_working_day, note.strip()
-    entry._history_user = actor
-    entry.save()
+    save_tracked(entry, actor=actor)
     audit_append(
         actor=actor,
         event_type=EventType.CALENDAR_DAY_SET,

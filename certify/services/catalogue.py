@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.permissions import require
 from audit.events import EventType
-from audit.history import bulk_create_audited
+from audit.history import bulk_create_audited, save_tracked
 from audit.services import audit_append
 from certify.errors import ImportRejected
 from certify.models import Occupation, WorkType
@@ -156,9 +156,7 @@ def _apply(*, actor, wanted: dict, rows: int, filename: str, content: bytes) -> 
         if after != before:
             for key, value in after.items():
                 setattr(occupation, key, value)
-            occupation._history_user = actor
-            occupation._change_reason = _("导入职业目录")
-            occupation.save()
+            save_tracked(occupation, actor=actor, reason=_("导入职业目录"))
             updated.append(f"{code} {diff(before, after)}")
     created = bulk_create_audited(Occupation, new_occupations, actor=actor, reason=_("导入职业目录"))
     by_key = {**existing, **{(o.code, o.edition): o for o in created}}
@@ -207,8 +205,7 @@ def occupation_set_shortage(*, actor, occupation: Occupation, is_shortage: bool)
         raise ValidationError(_("没有变化"))
     old = occupation.is_shortage
     occupation.is_shortage = is_shortage
-    occupation._history_user = actor
-    occupation.save(update_fields=["is_shortage"])
+    save_tracked(occupation, actor=actor, fields=["is_shortage"])
     audit_append(
         actor=actor,
         event_type=EventType.OCCUPATION_UPDATED,
@@ -233,6 +230,5 @@ def resolve_work_type(*, actor, occupation: Occupation, value) -> WorkType | Non
     work_type = WorkType.objects.filter(occupation=occupation, name=name).first()
     if work_type is None:
         work_type = WorkType(occupation=occupation, name=name)
-        work_type._history_user = actor
-        work_type.save()
+        save_tracked(work_type, actor=actor)
     return work_type

@@ -16,6 +16,7 @@ from accounts.models import Organization, User
 from accounts.permissions import can_view_org, can_view_personal_data, has_org_perm, is_bureau, require
 from accounts.roles import BureauRole, OrgPerm
 from audit.events import EventType
+from audit.history import save_tracked
 from audit.services import audit_append
 from certify import dispatch
 from certify.models import Certificate, IssuanceBatch, Seal
@@ -59,9 +60,12 @@ def _change(*, actor, certificate: Certificate, to: str, event_type: EventType, 
     certificate.status, certificate.status_changed_at = to, timezone.now()
     certificate.revoked_at = certificate.status_changed_at if to == C.REVOKED else None
     certificate.reason_category, certificate.reason = category, reason
-    certificate._history_user = actor
-    certificate._change_reason = reason
-    certificate.save(update_fields=["status", "status_changed_at", "revoked_at", "reason_category", "reason"])
+    save_tracked(
+        certificate,
+        actor=actor,
+        reason=reason,
+        fields=["status", "status_changed_at", "revoked_at", "reason_category", "reason"],
+    )
     audit_append(
         actor=actor,
         event_type=event_type,
@@ -145,9 +149,7 @@ def certificate_reissue(*, actor: User, certificate: Certificate, reason: str) -
         sign(certificate)
         fields += ["check_code_token", "legacy_signature", "legacy_key_id", "signature", "key_id"]
         data["check_code_added"] = True
-    certificate._history_user = actor
-    certificate._change_reason = reason
-    certificate.save(update_fields=fields)
+    save_tracked(certificate, actor=actor, reason=reason, fields=fields)
     audit_append(
         actor=actor,
         event_type=EventType.CERTIFICATE_REISSUED,
@@ -197,19 +199,14 @@ def certificate_correct(*, actor: User, certificate: Certificate, reason: str, *
     if "holder_name" in cleaned and certificate.person.name != cleaned["holder_name"]:
         person = certificate.person
         person.name = cleaned["holder_name"]
-        person._history_user = actor
-        person._change_reason = reason
-        person.save(update_fields=["name"])
+        save_tracked(person, actor=actor, reason=reason, fields=["name"])
     new.photo.name = certificate.photo.name
     # New paper, new 查验码; the replaced version's QR and code no longer open the holder's copy.
     new.check_code_token, new.legacy_signature, new.legacy_key_id = "", "", ""
     sign(new)
-    new._history_user = actor
-    new.save()
+    save_tracked(new, actor=actor)
     certificate.status, certificate.status_changed_at = C.REPLACED, timezone.now()
-    certificate._history_user = actor
-    certificate._change_reason = reason
-    certificate.save(update_fields=["status", "status_changed_at"])
+    save_tracked(certificate, actor=actor, reason=reason, fields=["status", "status_changed_at"])
     audit_append(
         actor=actor,
         event_type=EventType.CERTIFICATE_CORRECTED,
@@ -236,8 +233,7 @@ def seal_upload(*, actor: User, organization: Organization, data: bytes) -> Seal
     old = seal.image.name if seal.pk else ""
     seal.image.save(f"seal-{organization.pk}.png", ContentFile(png), save=False)
     seal.uploaded_by = actor
-    seal._history_user = actor
-    seal.save()
+    save_tracked(seal, actor=actor)
     audit_append(
         actor=actor,
         event_type=EventType.SEAL_UPLOADED,

@@ -36,7 +36,7 @@ from accounts.models import Organization, User
 from accounts.permissions import has_org_perm, require
 from accounts.roles import OrgPerm
 from audit.events import EventType
-from audit.history import bulk_update_audited
+from audit.history import bulk_update_audited, save_tracked
 from audit.services import audit_append
 from certify.errors import ImportRejected
 from certify.models import Certificate, ExportBatch
@@ -397,8 +397,7 @@ def certificates_export(
     )
     batch.file.save(_export_name(organization, chosen, only_rejected), ContentFile(data), save=False)
     try:
-        batch._history_user = actor
-        batch.save()
+        save_tracked(batch, actor=actor)
         now = timezone.now()
         for certificate in certificates:
             certificate.upload_status, certificate.exported_at, certificate.upload_note = U.EXPORTED, now, ""
@@ -460,9 +459,7 @@ def upload_result_record(*, actor: User, certificate: Certificate, accepted: boo
         field_name, message = problem
         raise ValidationError({field_name: message} if field_name else message)
     old, new = _apply_result(certificate, accepted=accepted, note=note)
-    certificate._history_user = actor
-    certificate._change_reason = note
-    certificate.save(update_fields=["upload_status", "upload_note"])
+    save_tracked(certificate, actor=actor, reason=note, fields=["upload_status", "upload_note"])
     audit_append(
         actor=actor,
         event_type=EventType.CERTIFICATE_UPLOAD_STATUS,

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Organization
 from accounts.permissions import require
 from audit.events import EventType
+from audit.history import save_tracked
 from audit.services import audit_append
 from certify.conf import conf
 from certify.models import Filing, FilingScope, Occupation, WorkType
@@ -131,19 +132,13 @@ def _scope_describe(scope: FilingScope) -> dict:
     }
 
 
-def _track(obj, actor, reason: str = "") -> None:
-    obj._history_user = actor
-    obj._change_reason = reason or None
-
-
 def _add_or_extend_scope(*, actor, filing: Filing, spec: ScopeSpec) -> tuple[FilingScope, str | None]:
     work_type = resolve_work_type(actor=actor, occupation=spec.occupation, value=spec.work_type)
     levels = _levels_text(spec.levels)
     scope = FilingScope.objects.filter(filing=filing, occupation=spec.occupation, work_type=work_type).first()
     if scope is None:
         scope = FilingScope(filing=filing, occupation=spec.occupation, work_type=work_type, levels=levels)
-        _track(scope, actor)
-        scope.save()
+        save_tracked(scope, actor=actor)
         return scope, None
     merged = _levels_text(set(scope.levels) | set(levels))
     if merged == scope.levels:
@@ -152,8 +147,7 @@ def _add_or_extend_scope(*, actor, filing: Filing, spec: ScopeSpec) -> tuple[Fil
         )
     old = scope.levels
     scope.levels = merged
-    _track(scope, actor)
-    scope.save(update_fields=["levels"])
+    save_tracked(scope, actor=actor, fields=["levels"])
     return scope, old
 
 
@@ -186,10 +180,9 @@ def filing_create(
         notes=notes.strip(),
         created_by=actor,
     )
-    _track(filing, actor)
     try:
         with transaction.atomic():
-            filing.save()
+            save_tracked(filing, actor=actor)
     except IntegrityError as exc:
         raise ValidationError({"number": _("备案编号 %(number)s 已存在") % {"number": number}}) from exc
     rows = []
@@ -264,8 +257,7 @@ def filing_renew(*, actor, filing: Filing, valid_until: dt.date, today: dt.date 
     old = filing.valid_until
     filing.valid_until = valid_until
     filing.renewal_count += 1
-    _track(filing, actor, _("备案续期"))
-    filing.save(update_fields=["valid_until", "renewal_count"])
+    save_tracked(filing, actor=actor, reason=_("备案续期"), fields=["valid_until", "renewal_count"])
     audit_append(
         actor=actor,
         event_type=EventType.FILING_RENEWED,
@@ -286,8 +278,7 @@ def _change_status(*, actor, filing: Filing, to: str, reason: str, event_type: E
     filing.status = to
     filing.status_reason = reason
     filing.status_changed_at = timezone.now()
-    _track(filing, actor, reason)
-    filing.save(update_fields=["status", "status_reason", "status_changed_at"])
+    save_tracked(filing, actor=actor, reason=reason, fields=["status", "status_reason", "status_changed_at"])
     audit_append(
         actor=actor,
         event_type=event_type,

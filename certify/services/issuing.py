@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Organization, User
 from accounts.permissions import require
 from audit.events import EventType
+from audit.history import save_tracked
 from audit.services import audit_append
 from certify import dispatch
 from certify.models import AssessmentPlan, Certificate, Enrolment, IssuanceBatch, NumberCounter, Person, Result
@@ -177,8 +178,7 @@ def issuance_request(*, actor: User, plan: AssessmentPlan, issue_date: dt.date |
     if batch is None:
         batch = IssuanceBatch(organization=plan.organization, plan=plan, issue_date=issue_date, requested_by=actor)
     batch.status, batch.error = IssuanceBatch.Status.PENDING, ""
-    batch._history_user = actor
-    batch.save()
+    save_tracked(batch, actor=actor)
     to_issue, skipped = issuance_candidates(plan)
     audit_append(
         actor=actor,
@@ -247,10 +247,9 @@ def issue_one(
     _snapshot(certificate, enrolment, plan)
     sign(certificate)
     certificate.photo.name = _copy_photo(enrolment, number)
-    certificate._history_user = actor
     try:
         with transaction.atomic():
-            certificate.save()
+            save_tracked(certificate, actor=actor)
     except IntegrityError as exc:
         raise ValidationError(_("%(name)s 的证书已核发，不能重复发证") % {"name": enrolment.person.name}) from exc
     audit_append(
@@ -286,8 +285,7 @@ def issuance_allocate(*, batch_id: int) -> list[int]:
         to_issue, skipped = issuance_candidates(plan)
         if problems and to_issue:
             batch.status, batch.error = IssuanceBatch.Status.FAILED, "；".join(problems)
-            batch._history_user = batch.requested_by
-            batch.save(update_fields=["status", "error"])
+            save_tracked(batch, actor=batch.requested_by, fields=["status", "error"])
             audit_append(
                 actor=batch.requested_by,
                 event_type=EventType.ISSUANCE_FAILED,
@@ -300,8 +298,7 @@ def issuance_allocate(*, batch_id: int) -> list[int]:
             # The batch row changes first, so its history row is bound into the first issue event.
             batch.status, batch.skipped = IssuanceBatch.Status.RUNNING, skipped
             batch.allocated_at = batch.allocated_at or timezone.now()
-            batch._history_user = batch.requested_by
-            batch.save(update_fields=["status", "skipped", "allocated_at"])
+            save_tracked(batch, actor=batch.requested_by, fields=["status", "skipped", "allocated_at"])
         issued = [
             issue_one(
                 actor=batch.requested_by,

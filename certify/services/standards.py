@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Organization
 from accounts.permissions import require
 from audit.events import EventType
+from audit.history import delete_tracked, save_tracked
 from audit.services import audit_append
 from certify.conf import default_review_subscores
 from certify.models import Occupation, Standard, StandardLevel, StandardVersion, WorkType
@@ -48,11 +49,6 @@ LEVEL_FIELDS = (
     "eligibility_rules",
     "direct_grading_allowed",
 )
-
-
-def _track(obj, actor, reason: str = "") -> None:
-    obj._history_user = actor
-    obj._change_reason = reason or None
 
 
 def _require_can_edit(actor, standard: Standard) -> None:
@@ -130,8 +126,7 @@ def _create(
         adopted_from=adopted_from,
         created_by=actor,
     )
-    _track(standard, actor)
-    standard.save()
+    save_tracked(standard, actor=actor)
     version = StandardVersion(
         standard=standard,
         version=1,
@@ -141,20 +136,17 @@ def _create(
         notes=(notes or "").strip(),
         created_by=actor,
     )
-    _track(version, actor)
-    version.save()
+    save_tracked(version, actor=actor)
     if adopted_from is None:
         for code in levels:
             level = _default_level(version, code)
-            _track(level, actor)
-            level.save()
+            save_tracked(level, actor=actor)
     else:
         for source_level in adopted_from.levels.filter(level__in=levels):
             copy = StandardLevel(version=version, level=source_level.level)
             for field in LEVEL_FIELDS:
                 setattr(copy, field, getattr(source_level, field))
-            _track(copy, actor)
-            copy.save()
+            save_tracked(copy, actor=actor)
     return version
 
 
@@ -313,8 +305,7 @@ def standard_version_update(*, actor, version: StandardVersion, **changes) -> St
     changed = diff(before, {f: getattr(version, f) for f in VERSION_FIELDS})
     if not changed:
         raise ValidationError(_("没有需要保存的修改"))
-    _track(version, actor)
-    version.save()
+    save_tracked(version, actor=actor)
     audit_append(
         actor=actor,
         event_type=EventType.STANDARD_UPDATED,
@@ -375,8 +366,7 @@ def standard_level_update(*, actor, level: StandardLevel, **changes) -> Standard
     changed = diff(before, {f: getattr(level, f) for f in LEVEL_FIELDS})
     if not changed:
         raise ValidationError(_("没有需要保存的修改"))
-    _track(level, actor)
-    level.save()
+    save_tracked(level, actor=actor)
     audit_append(
         actor=actor,
         event_type=EventType.STANDARD_LEVEL_UPDATED,
@@ -401,8 +391,7 @@ def standard_level_add(*, actor, version: StandardVersion, level: int, today: dt
             standard.organization, standard.occupation, standard.work_type, [code], today or timezone.localdate()
         )
     row = _default_level(version, code)
-    _track(row, actor)
-    row.save()
+    save_tracked(row, actor=actor)
     audit_append(
         actor=actor,
         event_type=EventType.STANDARD_LEVEL_ADDED,
@@ -422,8 +411,7 @@ def standard_level_remove(*, actor, level: StandardLevel) -> None:
         raise ValidationError(_("规范至少需要保留一个等级"))
     code = level.level
     level = StandardLevel.objects.get(pk=level.pk)
-    _track(level, actor)
-    level.delete()
+    delete_tracked(level, actor=actor)
     audit_append(
         actor=actor,
         event_type=EventType.STANDARD_LEVEL_REMOVED,
@@ -469,12 +457,10 @@ def standard_publish(*, actor, version: StandardVersion, today: dt.date | None =
         standard=standard, status=StandardVersion.Status.PUBLISHED
     ):
         previous.status, previous.retired_at = StandardVersion.Status.RETIRED, now
-        _track(previous, actor, _("发布新版本"))
-        previous.save(update_fields=["status", "retired_at"])
+        save_tracked(previous, actor=actor, reason=_("发布新版本"), fields=["status", "retired_at"])
         retired.append(previous.version)
     version.status, version.published_at, version.published_by = StandardVersion.Status.PUBLISHED, now, actor
-    _track(version, actor)
-    version.save()
+    save_tracked(version, actor=actor)
     audit_append(
         actor=actor,
         event_type=EventType.STANDARD_PUBLISHED,
@@ -499,14 +485,12 @@ def standard_new_version(*, actor, version: StandardVersion) -> StandardVersion:
     draft = StandardVersion(standard=standard, version=number, created_by=actor)
     for field in VERSION_FIELDS:
         setattr(draft, field, getattr(version, field))
-    _track(draft, actor)
-    draft.save()
+    save_tracked(draft, actor=actor)
     for level in version.levels.all():
         copy = StandardLevel(version=draft, level=level.level)
         for field in LEVEL_FIELDS:
             setattr(copy, field, getattr(level, field))
-        _track(copy, actor)
-        copy.save()
+        save_tracked(copy, actor=actor)
     audit_append(
         actor=actor,
         event_type=EventType.STANDARD_NEW_VERSION,
@@ -527,8 +511,7 @@ def standard_retire(*, actor, version: StandardVersion, reason: str) -> Standard
     if not reason:
         raise ValidationError({"reason": _("停用评价规范须填写原因")})
     version.status, version.retired_at = StandardVersion.Status.RETIRED, timezone.now()
-    _track(version, actor, reason)
-    version.save(update_fields=["status", "retired_at"])
+    save_tracked(version, actor=actor, reason=reason, fields=["status", "retired_at"])
     audit_append(
         actor=actor,
         event_type=EventType.STANDARD_RETIRED,
@@ -548,13 +531,10 @@ def standard_draft_discard(*, actor, version: StandardVersion) -> None:
     _require_draft(version)
     target = ("certify.standardversion", version.pk, str(version))
     for level in version.levels.all():
-        _track(level, actor)
-        level.delete()
-    _track(version, actor)
-    version.delete()
+        delete_tracked(level, actor=actor)
+    delete_tracked(version, actor=actor)
     if not standard.versions.exists():
-        _track(standard, actor)
-        standard.delete()
+        delete_tracked(standard, actor=actor)
     audit_append(
         actor=actor,
         event_type=EventType.STANDARD_DISCARDED,
