@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy
 from guardian.core import ObjectPermissionChecker
 
 from accounts.models import Membership, Organization
 from accounts.roles import READ_PERMS, BureauRole, OrgPerm
 
 BUREAU_READERS = frozenset({BureauRole.BUREAU_ADMIN, BureauRole.BUREAU_AUDITOR})
+
+# Refusals typed in many places (views of every app), said once.
+BUREAU_STAFF_ONLY = gettext_lazy("此页面仅供人社局工作人员使用")
 
 
 def bureau_roles(user) -> frozenset[str]:

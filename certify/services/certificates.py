@@ -13,14 +13,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Organization, User
-from accounts.permissions import can_view_org, can_view_personal_data, has_org_perm, is_bureau, require
-from accounts.roles import BureauRole, OrgPerm
+from accounts.permissions import can_view_org, can_view_personal_data, require
 from audit.events import EventType
 from audit.history import save_tracked
 from audit.services import audit_append
 from certify import dispatch
 from certify.models import Certificate, IssuanceBatch, Seal
-from certify.permissions import can_issue
+from certify.permissions import (
+    CHANGE_STATUS_REFUSED,
+    CORRECT_REFUSED,
+    SEAL_REFUSED,
+    can_change_certificates,
+    can_issue,
+    can_upload_seal,
+)
 from certify.services.payload import EMPTY_WORK_TYPE, sign
 from certify.services.rendering import certificate_view_copy_pdf
 from lib.chain import diff
@@ -28,11 +34,6 @@ from lib.images import ImageRejected, normalise_seal
 
 C = Certificate.Status
 CORRECTABLE = ("holder_name", "work_type_name")
-
-
-def can_change_certificates(user, organization: Organization) -> bool:
-    """Operators and org admins of the issuing organisation; the bureau admin too (bureau service)."""
-    return has_org_perm(user, OrgPerm.REVOKE_CERTIFICATES, organization) or is_bureau(user, BureauRole.BUREAU_ADMIN)
 
 
 def _locked(certificate: Certificate) -> Certificate:
@@ -99,7 +100,7 @@ def certificate_revoke(*, actor: User, certificate: Certificate, category: str, 
 @transaction.atomic
 def certificate_suspend(*, actor: User, certificate: Certificate, reason: str) -> Certificate:
     certificate = _locked(certificate)
-    require(can_change_certificates(actor, certificate.organization), _("您没有变更本机构证书状态的权限"))
+    require(can_change_certificates(actor, certificate.organization), CHANGE_STATUS_REFUSED)
     _current(certificate)
     if certificate.status != C.VALID:
         raise ValidationError(_("只有有效的证书可以暂停"))
@@ -115,7 +116,7 @@ def certificate_suspend(*, actor: User, certificate: Certificate, reason: str) -
 @transaction.atomic
 def certificate_reinstate(*, actor: User, certificate: Certificate, reason: str) -> Certificate:
     certificate = _locked(certificate)
-    require(can_change_certificates(actor, certificate.organization), _("您没有变更本机构证书状态的权限"))
+    require(can_change_certificates(actor, certificate.organization), CHANGE_STATUS_REFUSED)
     if certificate.status != C.SUSPENDED:
         raise ValidationError(_("只有暂停的证书可以恢复"))
     return _change(
@@ -167,7 +168,7 @@ def certificate_correct(*, actor: User, certificate: Certificate, reason: str, *
     """A wrong printed field: a new version with the same number and a new signature; the old
     version is marked replaced, so its QR reports the correction."""
     certificate = _locked(certificate)
-    require(can_change_certificates(actor, certificate.organization), _("您没有更正本机构证书的权限"))
+    require(can_change_certificates(actor, certificate.organization), CORRECT_REFUSED)
     _current(certificate)
     if certificate.status == C.REVOKED:
         raise ValidationError(_("已撤销的证书不能更正"))
@@ -222,7 +223,7 @@ def certificate_correct(*, actor: User, certificate: Certificate, reason: str, *
 @transaction.atomic
 def seal_upload(*, actor: User, organization: Organization, data: bytes) -> Seal:
     """The seal printed on the organisation's certificates: checked and normalised with Pillow."""
-    require(has_org_perm(actor, OrgPerm.MANAGE_MEMBERS, organization), _("只有机构管理员可以上传印章"))
+    require(can_upload_seal(actor, organization), SEAL_REFUSED)
     try:
         png = normalise_seal(data)
     except ImageRejected as exc:

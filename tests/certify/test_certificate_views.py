@@ -129,6 +129,16 @@ def test_certificate_list_and_detail(world, as_user, issued):
     )
 
 
+def test_the_versions_list_shows_only_the_organisations_own_rows(world, as_user, issued):
+    """The versions are looked up by number within the organisation: a row of another tenant that
+    carries the same number (a forged or mistyped import) never appears on this page."""
+    stray = Certificate.objects.get(pk=issued[0].pk)
+    stray.pk, stray.organization, stray.version, stray.holder_name = None, world.org_b, 2, "外机构同号记录"
+    stray.save()
+    text = assert_status(as_user(world.a_viewer), "get", cert_url("certificate_detail", issued[0]), 200)
+    assert "外机构同号记录" not in text.content.decode()
+
+
 def _pdf_text(response, tmp_path) -> str:
     path = tmp_path / "certificate.pdf"
     path.write_bytes(b"".join(response.streaming_content))
