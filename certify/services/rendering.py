@@ -28,13 +28,14 @@ from audit.history import save_tracked
 from audit.services import audit_append
 from certify import dispatch
 from certify.models import Certificate, IssuanceBatch
-from certify.pdf import missing_glyphs, render_certificate_pdf, render_certificates_pdf
-from certify.permissions import can_issue
+from certify.pdf import render_certificate_pdf, render_certificates_pdf
+from certify.permissions import ISSUE_REFUSED, can_issue
 from certify.services.payload import EMPTY_WORK_TYPE, check_code_of, id_number_of, verify_url
 from certify.services.recovery import batch_settle, certificate_job_failed, describe_failure
 from lib.checkcode import format_check_code
 from lib.files import private_dir
 from lib.identifiers import mask_id_number
+from lib.pdf_fonts import missing_glyphs
 
 logger = logging.getLogger(__name__)
 
@@ -197,7 +198,7 @@ def certificate_pdf_retry(*, actor: User, certificate: Certificate) -> Certifica
     certificate = (
         Certificate.objects.select_for_update(of=("self",)).select_related("organization").get(pk=certificate.pk)
     )
-    require(can_issue(actor, certificate.organization), _("您没有核发本机构证书的权限"))
+    require(can_issue(actor, certificate.organization), ISSUE_REFUSED)
     if certificate.pdf_status != Certificate.PdfStatus.FAILED:
         raise ValidationError(_("只有生成失败的证书可以重试"))
     certificate.pdf_status, certificate.pdf_error = Certificate.PdfStatus.PENDING, ""
