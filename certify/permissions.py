@@ -73,6 +73,13 @@ def can_change_certificates(user, organization) -> bool:
     return has_org_perm(user, OrgPerm.REVOKE_CERTIFICATES, organization) or is_bureau(user, BureauRole.BUREAU_ADMIN)
 
 
+def can_edit_standard(user, standard) -> bool:
+    """A bureau template: the bureau admin; an enterprise standard: its organisation's standards role."""
+    if standard.is_template:
+        return can_manage_templates(user)
+    return can_manage_standards(user, standard.organization)
+
+
 def can_upload_seal(user, organization) -> bool:
     """The organisation's admins: the seal is printed on every certificate it issues."""
     return has_org_perm(user, OrgPerm.MANAGE_MEMBERS, organization)
@@ -83,6 +90,7 @@ def can_export(user, organization) -> bool:
     return has_org_perm(user, OrgPerm.EXPORT_DATA, organization)
 
 
+# Refusals said in both a service and a view (or several views), written once.
 ISSUE_REFUSED = gettext_lazy("您没有核发本机构证书的权限")
 CHANGE_CERTIFICATES_REFUSED = gettext_lazy("您没有变更本机构证书的权限")
 CHANGE_STATUS_REFUSED = gettext_lazy("您没有变更本机构证书状态的权限")
@@ -96,3 +104,4 @@ SHORTAGE_REFUSED = gettext_lazy("只有人社局管理员可以维护急需紧�
 CALENDAR_REFUSED = gettext_lazy("只有人社局管理员可以维护节假日安排")
 FILINGS_REFUSED = gettext_lazy("只有人社局管理员可以登记备案")
 SEAL_REFUSED = gettext_lazy("只有机构管理员可以上传印章")
+TEMPLATES_PUBLISH_REFUSED = gettext_lazy("只有人社局管理员可以发布评价规范模板")

@@ -7,6 +7,7 @@ from django.http import Http404
 
 from accounts.models import Organization
 from certify.models import (
+    CalendarDay,
     Certificate,
     ExportBatch,
     Filing,
@@ -348,3 +349,8 @@ def issuance_batch_for_plan(plan) -> IssuanceBatch | None:
 
 def seal_for_org(organization: Organization) -> Seal | None:
     return Seal.objects.filter(organization=organization).first()
+
+
+def calendar_days_since(year: int) -> QuerySet[CalendarDay]:
+    """The bureau's holiday and make-up-day entries from ``year`` on."""
+    return CalendarDay.objects.filter(day__year__gte=year)

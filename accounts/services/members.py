@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership, MembershipInvitation, Organization, OrganizationUserObjectPermission, User
-from accounts.permissions import can_manage_members, forget_cached_permissions, is_bureau, require
+from accounts.permissions import INVITATION_NOT_YOURS, can_manage_members, forget_cached_permissions, is_bureau, require
 from accounts.roles import ROLE_PERMISSIONS, Role
 from audit.actors import is_reserved_username, is_system_user
 from audit.events import EventType
@@ -202,7 +202,7 @@ def _close(invitation: MembershipInvitation, *, actor: User, status: str) -> Non
 @transaction.atomic
 def membership_invitation_accept(*, actor: User, invitation: MembershipInvitation) -> Membership:
     """The invited user joins: the membership and the role's grants, as when an admin adds one."""
-    require(invitation.user_id == actor.pk, _("只能处理发给自己的邀请"))
+    require(invitation.user_id == actor.pk, INVITATION_NOT_YOURS)
     organization = invitation.organization
     _lock_members(organization)
     invitation = _pending_invitation(invitation)
@@ -233,7 +233,7 @@ def membership_invitation_accept(*, actor: User, invitation: MembershipInvitatio
 
 @transaction.atomic
 def membership_invitation_decline(*, actor: User, invitation: MembershipInvitation) -> None:
-    require(invitation.user_id == actor.pk, _("只能处理发给自己的邀请"))
+    require(invitation.user_id == actor.pk, INVITATION_NOT_YOURS)
     invitation = _pending_invitation(invitation)
     _close(invitation, actor=actor, status=MembershipInvitation.Status.DECLINED)
     audit_append(

@@ -13,7 +13,7 @@ from audit.events import EventType
 from audit.history import save_tracked
 from audit.models import RiskFlag
 from audit.services import audit_append
-from bureau.permissions import can_handle_risk
+from bureau.permissions import RISK_HANDLING_REFUSED, can_handle_risk
 from bureau.risk.findings import ST
 
 
@@ -39,7 +39,7 @@ def _handle(*, actor: User, flag: RiskFlag, to: str, note: str, event_type: Even
 @transaction.atomic
 def risk_flag_acknowledge(*, actor: User, flag: RiskFlag, note: str = "") -> RiskFlag:
     """The bureau has seen the flag and is looking into it (a note is optional here)."""
-    require(can_handle_risk(actor), _("只有人社局管理员可以处理风险提示"))
+    require(can_handle_risk(actor), RISK_HANDLING_REFUSED)
     flag = _locked_flag(flag)
     if flag.status != ST.OPEN:
         raise ValidationError(
@@ -57,7 +57,7 @@ def risk_flag_acknowledge(*, actor: User, flag: RiskFlag, note: str = "") -> Ris
 @transaction.atomic
 def risk_flag_resolve(*, actor: User, flag: RiskFlag, note: str) -> RiskFlag:
     """Closed with a written account of what was checked and decided (required)."""
-    require(can_handle_risk(actor), _("只有人社局管理员可以处理风险提示"))
+    require(can_handle_risk(actor), RISK_HANDLING_REFUSED)
     flag = _locked_flag(flag)
     if flag.status == ST.RESOLVED:
         raise ValidationError(_("该风险提示已处理"))

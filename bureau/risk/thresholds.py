@@ -14,7 +14,7 @@ from audit.events import EventType
 from audit.history import save_tracked
 from audit.models import RiskSettings
 from audit.services import audit_append
-from bureau.permissions import can_handle_risk
+from bureau.permissions import RISK_SETTINGS_REFUSED, can_handle_risk
 from lib.chain import diff
 
 # threshold field → (lowest, highest) accepted value
@@ -50,7 +50,7 @@ def _clean_threshold(name: str, value: Any) -> int:
 
 @transaction.atomic
 def risk_settings_update(*, actor: User, **thresholds) -> RiskSettings:
-    require(can_handle_risk(actor), _("只有人社局管理员可以修改风险规则阈值"))
+    require(can_handle_risk(actor), RISK_SETTINGS_REFUSED)
     unknown = set(thresholds) - set(THRESHOLDS)
     if unknown:
         raise ValueError(f"unknown risk thresholds: {sorted(unknown)}")

@@ -19,7 +19,7 @@ from audit.services import audit_append
 from certify.errors import ImportRejected
 from certify.models import Occupation, WorkType
 from certify.models.catalogue import OCCUPATION_CODE_RE
-from certify.permissions import can_manage_catalogue
+from certify.permissions import CATALOGUE_REFUSED, SHORTAGE_REFUSED, can_manage_catalogue
 from lib.chain import diff
 from lib.excel import Column, read_table
 
@@ -120,7 +120,7 @@ def catalogue_import(*, actor, file, filename: str = "") -> CatalogueImportResul
 
     Raises ImportRejected (listing every bad row) and writes nothing when any row is wrong.
     """
-    require(can_manage_catalogue(actor), _("只有人社局管理员可以导入职业目录"))
+    require(can_manage_catalogue(actor), CATALOGUE_REFUSED)
     content = file.read() if hasattr(file, "read") else Path(file).read_bytes()
     table = read_table(io.BytesIO(content), columns=CATALOGUE_COLUMNS, filename=filename, max_rows=20000)
     wanted = _validate(table)
@@ -199,7 +199,7 @@ def catalogue_import_builtin(*, actor) -> CatalogueImportResult:
 @transaction.atomic
 def occupation_set_shortage(*, actor, occupation: Occupation, is_shortage: bool) -> Occupation:
     """The bureau keeps the local 急需紧缺 list (it raises subsidies, domain.md §8)."""
-    require(can_manage_catalogue(actor), _("只有人社局管理员可以维护急需紧缺职业"))
+    require(can_manage_catalogue(actor), SHORTAGE_REFUSED)
     occupation = Occupation.objects.select_for_update(of=("self",)).get(pk=occupation.pk)
     if occupation.is_shortage == is_shortage:
         raise ValidationError(_("没有变化"))

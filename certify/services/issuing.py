@@ -28,7 +28,7 @@ from audit.history import save_tracked
 from audit.services import audit_append
 from certify import dispatch
 from certify.models import AssessmentPlan, Certificate, Enrolment, IssuanceBatch, NumberCounter, Person, Result
-from certify.permissions import can_issue
+from certify.permissions import ISSUE_REFUSED, can_issue
 from certify.services.filings import filing_coverage
 from certify.services.payload import EMPTY_WORK_TYPE, sign
 from lib import numbering
@@ -165,7 +165,7 @@ def issuance_problems(plan: AssessmentPlan, issue_date: dt.date) -> list[str]:
 def issuance_request(*, actor: User, plan: AssessmentPlan, issue_date: dt.date | None = None) -> IssuanceBatch:
     """The operator's one action. Refused with every reason; on success the job runs after commit."""
     plan = AssessmentPlan.objects.select_for_update(of=("self",)).select_related("organization").get(pk=plan.pk)
-    require(can_issue(actor, plan.organization), _("您没有核发本机构证书的权限"))
+    require(can_issue(actor, plan.organization), ISSUE_REFUSED)
     batch = IssuanceBatch.objects.select_for_update(of=("self",)).filter(plan=plan).first()
     if batch is not None and batch.status in (IssuanceBatch.Status.PENDING, IssuanceBatch.Status.RUNNING):
         pending = batch.certificates.filter(pdf_status=Certificate.PdfStatus.PENDING).exists()

@@ -35,7 +35,7 @@ from audit.history import save_tracked
 from audit.services import audit_append
 from certify import dispatch
 from certify.models import Certificate, IssuanceBatch
-from certify.permissions import can_issue
+from certify.permissions import ISSUE_REFUSED, can_issue
 
 logger = logging.getLogger(__name__)
 B = IssuanceBatch.Status
@@ -121,7 +121,7 @@ def issuance_retry(*, actor: User, batch: IssuanceBatch) -> IssuanceBatch:
     """The operator's one button for a failed batch: allocation again if it never finished,
     every failed PDF again, and the combined file."""
     batch = IssuanceBatch.objects.select_for_update(of=("self",)).select_related("organization").get(pk=batch.pk)
-    require(can_issue(actor, batch.organization), _("您没有核发本机构证书的权限"))
+    require(can_issue(actor, batch.organization), ISSUE_REFUSED)
     if batch.status != B.FAILED:
         raise ValidationError(_("只有出错的批次可以重试"))
     failed = list(Certificate.objects.select_for_update(of=("self",)).filter(batch=batch, pdf_status=P.FAILED))

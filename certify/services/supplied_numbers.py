@@ -18,7 +18,7 @@ from audit.history import bulk_update_audited
 from audit.services import audit_append
 from certify.errors import ImportRejected
 from certify.models import AssessmentPlan, Certificate, Enrolment, Result
-from certify.permissions import can_issue
+from certify.permissions import ISSUE_REFUSED, can_issue
 from certify.services.issuing import check_supplied_number
 from lib import numbering, pii
 from lib.excel import Column, read_table
@@ -37,7 +37,7 @@ def supplied_numbers_import(*, actor: User, plan: AssessmentPlan, file, filename
     """Numbers the province assigned (Guangdong may supply them): one per passing candidate, each
     validated (format, level digit, year, organisation segment, unused), all or nothing."""
     plan = AssessmentPlan.objects.select_for_update(of=("self",)).select_related("organization").get(pk=plan.pk)
-    require(can_issue(actor, plan.organization), _("您没有核发本机构证书的权限"))
+    require(can_issue(actor, plan.organization), ISSUE_REFUSED)
     if plan.status != AssessmentPlan.Status.CLOSED:
         raise ValidationError(_("评价计划结束后才能导入省级下发的证书编号"))
     content = file.read() if hasattr(file, "read") else file
