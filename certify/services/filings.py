@@ -18,7 +18,7 @@ from audit.history import save_tracked
 from audit.services import audit_append
 from certify.conf import conf
 from certify.models import Filing, FilingScope, Occupation, WorkType
-from certify.permissions import can_manage_filings
+from certify.permissions import FILINGS_REFUSED, can_manage_filings
 from certify.services.catalogue import resolve_work_type
 from lib.levels import is_valid_level, level_wording
 
@@ -105,13 +105,6 @@ def filing_coverage(
     return Coverage(False, message, filing, level_scopes[0])
 
 
-def require_coverage(**kwargs) -> Coverage:
-    coverage = filing_coverage(**kwargs)
-    if not coverage.ok:
-        raise ValidationError(coverage.message, code="not_covered")
-    return coverage
-
-
 # --- writes -----------------------------------------------------------------------------
 def _levels_text(levels) -> str:
     codes = sorted({int(c) for c in levels}, reverse=True)
@@ -162,7 +155,7 @@ def filing_create(
     scopes: list[ScopeSpec],
     notes: str = "",
 ) -> Filing:
-    require(can_manage_filings(actor), _("只有人社局管理员可以登记备案"))
+    require(can_manage_filings(actor), FILINGS_REFUSED)
     number = (number or "").strip()
     if not number:
         raise ValidationError({"number": _("请填写备案编号")})
