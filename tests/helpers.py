@@ -41,6 +41,31 @@ def assert_one_event(probe, *, event_type: str, actor, organization=None):
     return event
 
 
+def html(response) -> str:
+    return response.content.decode("utf-8")
+
+
+def path_of(certificate) -> str:
+    """The path of a certificate's QR link (what a phone opens), without the site's address."""
+    from certify.services.payload import verify_url
+
+    return verify_url(certificate).removeprefix(settings.SITE_URL)
+
+
+def export_screen_guards(world, as_user, *, method: str, url: str, data=None, wrong_method: str) -> None:
+    """The upload screens need EXPORT_DATA: outsiders get 404, the other roles 403."""
+    check_guards(
+        as_user,
+        method=method,
+        url=url,
+        data=data,
+        outsiders=[world.b_operator, world.supervisor],
+        wrong_roles=[world.a_viewer, world.a_assessor, world.a_reviewer, world.bureau_auditor],
+        wrong_method=wrong_method,
+        user=world.a_operator,
+    )
+
+
 def check_guards(
     as_user, *, method: str, url: str, data=None, outsiders=(), wrong_roles=(), wrong_method=None, user=None
 ):

@@ -19,7 +19,7 @@ from certify.services.export import certificates_export
 from certify.services.export_profiles import DEFAULT_PROFILE
 from certify.services.payload import id_number_of
 from certify.services.upload_results import upload_result_record
-from tests.helpers import assert_one_event, assert_status, check_guards
+from tests.helpers import assert_one_event, assert_status, export_screen_guards
 
 
 # --- the export ---------------------------------------------------------------------------------
@@ -163,26 +163,10 @@ def url(name: str, org, *args) -> str:
     return reverse(f"certify_export:{name}", args=[org.pk, *args])
 
 
-def guards(world, as_user, *, method, target, data=None, wrong_method):
-    """The upload screens need EXPORT_DATA: outsiders get 404, the other roles 403."""
-    wrong_roles = [world.a_viewer, world.a_assessor, world.a_reviewer, world.bureau_auditor]
-    outsiders = [world.b_operator, world.supervisor]
-    check_guards(
-        as_user,
-        method=method,
-        url=target,
-        data=data,
-        outsiders=outsiders,
-        wrong_roles=wrong_roles,
-        wrong_method=wrong_method,
-        user=world.a_operator,
-    )
-
-
 @pytest.mark.django_db
 def test_the_export_page_shows_counts_and_past_exports(world, issued, as_user, audit_probe):
     page = url("export_page", world.org_a)
-    guards(world, as_user, method="get", target=page, wrong_method="post")
+    export_screen_guards(world, as_user, method="get", url=page, wrong_method="post")
     text = assert_status(as_user(world.a_operator), "get", page, 200).content.decode()
     assert 'data-count="pending">3<' in text and "尚无导出记录" in text
     batch = certificates_export(actor=world.a_operator, organization=world.org_a)
@@ -195,7 +179,7 @@ def test_the_export_page_shows_counts_and_past_exports(world, issued, as_user, a
 @pytest.mark.django_db
 def test_the_export_button_exports_with_one_event(world, issued, as_user, audit_probe):
     target = url("export_create", world.org_a)
-    guards(world, as_user, method="post", target=target, data={"profile": "default"}, wrong_method="get")
+    export_screen_guards(world, as_user, method="post", url=target, data={"profile": "default"}, wrong_method="get")
     assert not ExportBatch.objects.exists()
     probe = audit_probe()
     response = assert_status(as_user(world.a_operator), "post", target, 302, {"profile": "default"})
@@ -222,7 +206,7 @@ def test_the_resend_button_exports_only_the_rejected(world, issued, as_user):
 def test_the_download_serves_the_stored_file_with_one_event(world, issued, as_user, audit_probe):
     batch = certificates_export(actor=world.a_operator, organization=world.org_a)
     target = url("export_download", world.org_a, batch.pk)
-    guards(world, as_user, method="get", target=target, wrong_method="post")
+    export_screen_guards(world, as_user, method="get", url=target, wrong_method="post")
     assert_status(as_user(world.b_operator), "get", url("export_download", world.org_b, batch.pk), 404)
     probe = audit_probe()
     response = assert_status(as_user(world.a_operator), "get", target, 200)

@@ -16,7 +16,7 @@ from certify.errors import ImportRejected
 from certify.models import Certificate
 from certify.services.export import certificates_export
 from certify.services.upload_results import upload_feedback_import, upload_result_record
-from tests.helpers import assert_one_event, assert_status, check_guards
+from tests.helpers import assert_one_event, assert_status, export_screen_guards
 
 
 def feedback_xlsx(rows: list[list], headers=("证书编号", "结果", "退回原因")) -> bytes:
@@ -139,26 +139,10 @@ def url(name: str, org, *args) -> str:
     return reverse(f"certify_export:{name}", args=[org.pk, *args])
 
 
-def guards(world, as_user, *, method, target, data=None, wrong_method):
-    """The upload screens need EXPORT_DATA: outsiders get 404, the other roles 403."""
-    wrong_roles = [world.a_viewer, world.a_assessor, world.a_reviewer, world.bureau_auditor]
-    outsiders = [world.b_operator, world.supervisor]
-    check_guards(
-        as_user,
-        method=method,
-        url=target,
-        data=data,
-        outsiders=outsiders,
-        wrong_roles=wrong_roles,
-        wrong_method=wrong_method,
-        user=world.a_operator,
-    )
-
-
 @pytest.mark.django_db
 def test_the_results_page_lists_what_awaits_an_answer(world, issued, as_user, audit_probe):
     page = url("results_page", world.org_a)
-    guards(world, as_user, method="get", target=page, wrong_method="post")
+    export_screen_guards(world, as_user, method="get", url=page, wrong_method="post")
     assert "没有等待反馈的证书" in assert_status(as_user(world.a_operator), "get", page, 200).content.decode()
     certificates_export(actor=world.a_operator, organization=world.org_a)
     probe = audit_probe()
@@ -172,7 +156,7 @@ def test_recording_a_result_on_screen_writes_one_event(world, issued, as_user, a
     certificate = issued[0]
     target = url("result_record", world.org_a, certificate.pk)
     data = {"result": "rejected", "note": "姓名有误"}
-    guards(world, as_user, method="post", target=target, data=data, wrong_method="get")
+    export_screen_guards(world, as_user, method="post", url=target, data=data, wrong_method="get")
     assert_status(as_user(world.b_operator), "post", url("result_record", world.org_b, certificate.pk), 404, data)
     probe = audit_probe()
     client = as_user(world.a_operator)
@@ -192,7 +176,7 @@ def test_importing_the_feedback_file_on_screen(world, issued, as_user, audit_pro
     def upload(rows):
         return {"file": SimpleUploadedFile("feedback.xlsx", feedback_xlsx(rows))}
 
-    guards(world, as_user, method="post", target=target, wrong_method="get")
+    export_screen_guards(world, as_user, method="post", url=target, wrong_method="get")
     probe = audit_probe()
     bad = assert_status(as_user(world.a_operator), "post", target, 400, upload([[issued[0].number, "退回", ""]]))
     assert "没有导入任何数据" in bad.content.decode() and probe.events() == []

@@ -11,7 +11,6 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
@@ -24,8 +23,9 @@ from certify.services.certificates import (
     certificate_suspend,
 )
 from certify.services.filings import filing_revoke
-from certify.services.payload import check_code_of, id_number_of, verify_url
+from certify.services.payload import check_code_of, id_number_of
 from lib.checkcode import format_check_code
+from tests.helpers import html, path_of
 
 pytestmark = pytest.mark.django_db
 
@@ -33,16 +33,8 @@ CSRF_RE = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]*"')
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def path_of(certificate: Certificate) -> str:
-    return verify_url(certificate).removeprefix(settings.SITE_URL)
-
-
 def day(value: dt.date) -> str:
     return f"{value.year}年{value.month}月{value.day}日"
-
-
-def html(response) -> str:
-    return response.content.decode("utf-8")
 
 
 # --- the banner states --------------------------------------------------------------------------

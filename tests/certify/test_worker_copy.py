@@ -4,15 +4,11 @@ certificate issued before the 查验码 offers no copy until it is re-issued wit
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import re
-from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlencode
 
 import pytest
-from django.conf import settings
 from django.test import Client
 
 from audit.events import EventType
@@ -24,23 +20,9 @@ from certify.services.certificates import (
 )
 from certify.services.payload import check_code_of, id_number_of, payload_of, verify_url
 from lib.checkcode import format_check_code, normalise_check_code
+from tests.helpers import html, path_of
 
 pytestmark = pytest.mark.django_db
-
-CSRF_RE = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]*"')
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def path_of(certificate: Certificate) -> str:
-    return verify_url(certificate).removeprefix(settings.SITE_URL)
-
-
-def day(value: dt.date) -> str:
-    return f"{value.year}年{value.month}月{value.day}日"
-
-
-def html(response) -> str:
-    return response.content.decode("utf-8")
 
 
 def worker_copy_events():
