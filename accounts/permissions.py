@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy
 from guardian.core import ObjectPermissionChecker
 
 from accounts.models import Membership, Organization
 from accounts.roles import READ_PERMS, BureauRole, OrgPerm
 
 BUREAU_READERS = frozenset({BureauRole.BUREAU_ADMIN, BureauRole.BUREAU_AUDITOR})
+
+# Refusals said in several places (services and views, the bureau's pages of every app), written once.
+BUREAU_STAFF_ONLY = gettext_lazy("此页面仅供人社局工作人员使用")
+BUREAU_ADMIN_ONLY = gettext_lazy("只有人社局管理员可以执行此操作")
+ORGANIZATION_CREATE_REFUSED = gettext_lazy("只有人社局管理员可以新建评价机构")
+ORGANIZATION_EDIT_REFUSED = gettext_lazy("只有人社局管理员可以修改评价机构信息")
+ORGANIZATION_STATUS_REFUSED = gettext_lazy("只有人社局管理员可以变更评价机构状态")
+INVITATION_NOT_YOURS = gettext_lazy("只能处理发给自己的邀请")
 
 
 def bureau_roles(user) -> frozenset[str]:

@@ -115,6 +115,13 @@ def save_tracked(obj, *, actor, reason: str = "", fields: Iterable[str] | None =
     obj.save(update_fields=list(fields) if fields is not None else None)
 
 
+def delete_tracked(obj, *, actor, reason: str = "") -> None:
+    """Delete an audited row so its last history row (type "-") names who deleted it and why."""
+    obj._history_user = actor
+    obj._change_reason = reason or None
+    obj.delete()
+
+
 def bulk_create_audited(model, objs: list, *, actor, reason: str = "", batch_size: int = 500) -> list:
     """``bulk_create`` for audited models: history rows are written and bound into the next event."""
     created = model._default_manager.bulk_create(objs, batch_size=batch_size)

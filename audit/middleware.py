@@ -22,7 +22,7 @@ def client_ip(request) -> str | None:
     not an address falls back to the peer, which cannot be forged.
     """
     peer = _valid_ip(request.META.get("REMOTE_ADDR"))
-    hops = getattr(settings, "SKILLCERT_TRUSTED_PROXIES", 0)
+    hops = settings.SKILLCERT_TRUSTED_PROXIES
     if hops > 0:
         entries = [e.strip() for e in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if e.strip()]
         if len(entries) >= hops:

@@ -22,7 +22,8 @@ from django.test.utils import CaptureQueriesContext
 from bench.common import Context, timer
 from bench.world import world
 from certify.keys import certificate_keyring
-from certify.services.issuing import issuance_candidates, issue_one
+from certify.services.issue_rules import issuance_candidates
+from certify.services.issuing import issue_one
 from certify.services.payload import payload_of
 
 PLAN_SIZE = 50

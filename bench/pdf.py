@@ -17,9 +17,11 @@ from django.db import transaction
 from bench.common import Context, timer
 from bench.world import world
 from certify.models import Certificate, IssuanceBatch
-from certify.pdf import missing_glyphs, render_certificate_pdf, render_certificates_pdf
-from certify.services.issuing import issuance_candidates, issuance_request, issue_one
+from certify.pdf import render_certificate_pdf, render_certificates_pdf
+from certify.services.issue_rules import issuance_candidates
+from certify.services.issuing import issuance_request, issue_one
 from certify.services.rendering import certificate_render, pdf_context
+from lib.pdf_fonts import missing_glyphs
 
 BATCH = 20
 SINGLE_RENDERS = 5

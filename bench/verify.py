@@ -16,7 +16,8 @@ from django.test.utils import CaptureQueriesContext
 from bench.common import Context, timer
 from bench.world import world
 from certify.models import Certificate
-from certify.services.issuing import issuance_candidates, issue_one
+from certify.services.issue_rules import issuance_candidates
+from certify.services.issuing import issue_one
 
 CERTIFICATES = 20
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy
+
 from accounts.permissions import has_object_perm, has_org_perm, is_bureau, is_bureau_reader
 from accounts.roles import BureauRole, OrgPerm
 
@@ -88,3 +90,43 @@ def can_assign_plan_supervisor(user, plan) -> bool:
 
 def can_issue_for_plan(user, plan) -> bool:
     return can_issue(user, plan.organization)
+
+
+# --- certificates after issue and the provincial upload; refusals said once --------------------
+def can_change_certificates(user, organization) -> bool:
+    """Operators and org admins of the issuing organisation; the bureau admin too (bureau service)."""
+    return has_org_perm(user, OrgPerm.REVOKE_CERTIFICATES, organization) or is_bureau(user, BureauRole.BUREAU_ADMIN)
+
+
+def can_edit_standard(user, standard) -> bool:
+    """A bureau template: the bureau admin; an enterprise standard: its organisation's standards role."""
+    if standard.is_template:
+        return can_manage_templates(user)
+    return can_manage_standards(user, standard.organization)
+
+
+def can_upload_seal(user, organization) -> bool:
+    """The organisation's admins: the seal is printed on every certificate it issues."""
+    return has_org_perm(user, OrgPerm.MANAGE_MEMBERS, organization)
+
+
+def can_export(user, organization) -> bool:
+    """Full ID numbers leave the system: only roles holding EXPORT_DATA."""
+    return has_org_perm(user, OrgPerm.EXPORT_DATA, organization)
+
+
+# Refusals said in both a service and a view (or several views), written once.
+ISSUE_REFUSED = gettext_lazy("您没有核发本机构证书的权限")
+CHANGE_CERTIFICATES_REFUSED = gettext_lazy("您没有变更本机构证书的权限")
+CHANGE_STATUS_REFUSED = gettext_lazy("您没有变更本机构证书状态的权限")
+CORRECT_REFUSED = gettext_lazy("您没有更正本机构证书的权限")
+UPLOAD_RESULTS_REFUSED = gettext_lazy("您没有登记本机构上报结果的权限")
+STANDARDS_REFUSED = gettext_lazy("您没有维护本机构评价规范的权限")
+STANDARD_EDIT_REFUSED = gettext_lazy("您没有修改该评价规范的权限")
+TEMPLATES_REFUSED = gettext_lazy("只有人社局管理员可以维护评价规范模板")
+CATALOGUE_REFUSED = gettext_lazy("只有人社局管理员可以导入职业目录")
+SHORTAGE_REFUSED = gettext_lazy("只有人社局管理员可以维护急需紧缺职业")
+CALENDAR_REFUSED = gettext_lazy("只有人社局管理员可以维护节假日安排")
+FILINGS_REFUSED = gettext_lazy("只有人社局管理员可以登记备案")
+SEAL_REFUSED = gettext_lazy("只有机构管理员可以上传印章")
+TEMPLATES_PUBLISH_REFUSED = gettext_lazy("只有人社局管理员可以发布评价规范模板")

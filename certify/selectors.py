@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
@@ -13,7 +13,10 @@ from audit.models import AuditEvent
 from certify import availability
 from certify.models import (
     AssessmentPlan,
+    CalendarDay,
+    Certificate,
     Enrolment,
+    ExportBatch,
     Filing,
     FilingScope,
     IssuanceBatch,
@@ -22,9 +25,11 @@ from certify.models import (
     PlanAssessor,
     RecusalRelation,
     Score,
+    Seal,
     StandardVersion,
     SupervisionReport,
 )
+from lib import numbering
 
 
 def _get_or_404(queryset: QuerySet, message: str, **lookup):
@@ -287,3 +292,114 @@ def public_plan(number: str):
         status__in=[AssessmentPlan.Status.PUBLICITY, AssessmentPlan.Status.CLOSED], publicity_start__isnull=False
     ).select_related("organization", "occupation", "work_type")
     return _get_or_404(qs, "公示不存在", number=number)
+
+
+# === certificates and the provincial upload (i10-cleanup) ===================================
+U = Certificate.UploadStatus
+
+
+def _certificate_search(query: str) -> Q:
+    """A full certificate number, a holder's full name, or a plan number — each one an index lookup
+    (a substring search would read every certificate of the organisation)."""
+    number = numbering.normalise_number(query)
+    if len(number) == numbering.NUMBER_LENGTH:
+        return Q(number=number)
+    return Q(holder_name=query) | Q(plan__number=query)
+
+
+def certificate_list_for_org(organization: Organization, *, query: str = "", status: str = "") -> QuerySet[Certificate]:
+    qs = Certificate.objects.filter(organization=organization)
+    if query:
+        qs = qs.filter(_certificate_search(query))
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-issue_date", "number", "-version")
+
+
+def certificate_list_for_bureau(*, query: str = "") -> QuerySet[Certificate]:
+    qs = Certificate.objects.select_related("organization")
+    if query:
+        # matching organisations first, so the certificate query stays on indexes
+        org_ids = list(Organization.objects.filter(name__icontains=query).values_list("pk", flat=True)[:50])
+        qs = qs.filter(_certificate_search(query) | Q(organization_id__in=org_ids))
+    return qs.order_by("-issue_date", "number")
+
+
+def certificate_get_for_org(organization: Organization, pk: int) -> Certificate:
+    qs = Certificate.objects.filter(organization=organization).select_related(
+        "person", "plan", "organization", "issued_by"
+    )
+    return _get_or_404(qs, "证书不存在", pk=pk)
+
+
+def certificate_get_for_plan(plan, pk: int) -> Certificate:
+    return _get_or_404(Certificate.objects.filter(plan=plan), "证书不存在", pk=pk)
+
+
+def certificate_versions(certificate: Certificate) -> QuerySet[Certificate]:
+    """Every version of the certificate's number, newest first — of its own organisation only
+    (numbers embed the organisation's code, but the query does not rely on that)."""
+    return Certificate.objects.filter(organization_id=certificate.organization_id, number=certificate.number).order_by(
+        "-version"
+    )
+
+
+def _current(organization: Organization) -> QuerySet[Certificate]:
+    # A revoked certificate is no longer one to report as issued; a replaced one has a newer version.
+    return Certificate.objects.filter(organization=organization).exclude(
+        status__in=[Certificate.Status.REPLACED, Certificate.Status.REVOKED]
+    )
+
+
+def export_candidates(organization: Organization, *, only_rejected: bool = False) -> QuerySet[Certificate]:
+    """Current versions waiting to go out. ``only_rejected``: those the province sent back — the
+    rejected version itself, or its correction (a newer version of a rejected number)."""
+    qs = _current(organization)
+    if not only_rejected:
+        return qs.filter(upload_status=U.PENDING)
+    earlier_rejected = Certificate.objects.filter(
+        organization=organization, number=OuterRef("number"), version__lt=OuterRef("version"), upload_status=U.REJECTED
+    )
+    return qs.filter(Q(upload_status=U.REJECTED) | (Q(upload_status=U.PENDING) & Exists(earlier_rejected)))
+
+
+def upload_counts(organization: Organization) -> dict[str, int]:
+    """Current certificates per upload status, and how many rejected ones are ready to resend."""
+    counts = dict.fromkeys(U.values, 0)
+    for row in _current(organization).order_by().values("upload_status").annotate(n=Count("pk")):
+        counts[row["upload_status"]] = row["n"]
+    counts["rejected_ready"] = export_candidates(organization, only_rejected=True).count()
+    return counts
+
+
+def awaiting_result(organization: Organization) -> QuerySet[Certificate]:
+    """Every version exported and still without the province's answer (a replaced one too)."""
+    return Certificate.objects.filter(organization=organization, upload_status=U.EXPORTED).order_by(
+        "exported_at", "number", "version"
+    )
+
+
+def rejected_current(organization: Organization) -> QuerySet[Certificate]:
+    return _current(organization).filter(upload_status=U.REJECTED).order_by("number")
+
+
+def export_batches_for_org(organization: Organization) -> QuerySet[ExportBatch]:
+    return ExportBatch.objects.filter(organization=organization).select_related("created_by")
+
+
+def export_batch_get_for_org(organization: Organization, pk: int) -> ExportBatch:
+    qs = ExportBatch.objects.filter(organization=organization).select_related("organization")
+    return _get_or_404(qs, "导出文件不存在", pk=pk)
+
+
+def issuance_batch_for_plan(plan) -> IssuanceBatch | None:
+    return IssuanceBatch.objects.filter(plan=plan).first()
+
+
+def seal_for_org(organization: Organization) -> Seal | None:
+    return Seal.objects.filter(organization=organization).first()
+
+
+def calendar_days_since(year: int) -> QuerySet[CalendarDay]:
+    """The bureau's holiday and make-up-day entries from ``year`` on."""
+    return CalendarDay.objects.filter(day__year__gte=year)

@@ -9,6 +9,7 @@ secrets); giving both is refused because it is ambiguous.
 from __future__ import annotations
 
 import os
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -77,11 +78,24 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-def env_choice(name: str, default: str, choices: set[str]) -> str:
-    value = env_str(name, default).strip()
-    if value not in choices:
-        raise ImproperlyConfigured(f"{name}={value!r} must be one of {sorted(choices)}.")
-    return value
+def env_decimal(
+    name: str, default: Decimal, *, minimum: Decimal | None = None, maximum: Decimal | None = None
+) -> Decimal:
+    value = _raw(name)
+    if value is None or value.strip() == "":
+        result = default
+    else:
+        try:
+            result = Decimal(value.strip())
+        except InvalidOperation as exc:
+            raise ImproperlyConfigured(f"{name}={value!r} is not a number.") from exc
+        if not result.is_finite():
+            raise ImproperlyConfigured(f"{name}={value!r} is not a number.")
+    if minimum is not None and result < minimum:
+        raise ImproperlyConfigured(f"{name}={result} is below the minimum {minimum}.")
+    if maximum is not None and result > maximum:
+        raise ImproperlyConfigured(f"{name}={result} is above the maximum {maximum}.")
+    return result
 
 
 def env_path(name: str, default: Path) -> Path:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -16,6 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config.env import (
     env_bool,
+    env_decimal,
     env_int,
     env_list,
     env_path,
@@ -24,6 +26,7 @@ from config.env import (
     sqlite_config,
 )
 from lib.files import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, private_file
+from lib.levels import DEFAULT_LEVELS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = env_path("SKILLCERT_VAR_DIR", BASE_DIR / "var")
@@ -331,7 +334,26 @@ SKILLCERT_PROVINCE_CODE = env_str("SKILLCERT_PROVINCE_CODE", "44")
 SKILLCERT_PLAN_LEAD_WORKING_DAYS = env_int("SKILLCERT_PLAN_LEAD_WORKING_DAYS", 5, minimum=0, maximum=60)
 SKILLCERT_PUBLICITY_WORKING_DAYS = env_int("SKILLCERT_PUBLICITY_WORKING_DAYS", 5, minimum=1, maximum=60)
 SKILLCERT_RENEWAL_WINDOW_MONTHS = env_int("SKILLCERT_RENEWAL_WINDOW_MONTHS", 3, minimum=1, maximum=24)
-SKILLCERT_RENEWAL_MIN_PLANS = env_int("SKILLCERT_RENEWAL_MIN_PLANS", 6, minimum=0)
+# The skill levels an installation certifies: (code printed in the number, wording, English). The
+# five national levels by default; a Python setting, not an environment variable (lib/levels.py).
+SKILLCERT_LEVELS = DEFAULT_LEVELS
+
+# What a new evaluation standard level starts with (copied into its row when drafted, so a later
+# change never alters a published standard).
+SKILLCERT_PASS_MARK = env_decimal("SKILLCERT_PASS_MARK", Decimal("60"), minimum=Decimal(0), maximum=Decimal(100))
+SKILLCERT_MIN_PRACTICAL_ASSESSORS = env_int("SKILLCERT_MIN_PRACTICAL_ASSESSORS", 3, minimum=1, maximum=20)
+SKILLCERT_CANDIDATES_PER_ASSESSOR = env_int("SKILLCERT_CANDIDATES_PER_ASSESSOR", 5, minimum=1, maximum=100)
+SKILLCERT_CANDIDATES_PER_INVIGILATOR = env_int("SKILLCERT_CANDIDATES_PER_INVIGILATOR", 15, minimum=1, maximum=100)
+SKILLCERT_MIN_INVIGILATORS_PER_ROOM = env_int("SKILLCERT_MIN_INVIGILATORS_PER_ROOM", 2, minimum=1, maximum=20)
+SKILLCERT_MIN_REVIEW_PANEL = env_int("SKILLCERT_MIN_REVIEW_PANEL", 3, minimum=1, maximum=20)
+SKILLCERT_THEORY_MINUTES = env_int("SKILLCERT_THEORY_MINUTES", 90, minimum=1, maximum=24 * 60)
+SKILLCERT_PRACTICAL_MINUTES = env_int("SKILLCERT_PRACTICAL_MINUTES", 120, minimum=1, maximum=24 * 60)
+# The comprehensive review's sub-scores and weights (a Python setting: names are Chinese text).
+SKILLCERT_REVIEW_SUBSCORES = (("个人素质", 30), ("工作业绩", 40), ("创新能力", 30))
+
+# Rows one roster or score file may carry; risk rules look this many days back.
+SKILLCERT_IMPORT_MAX_ROWS = env_int("SKILLCERT_IMPORT_MAX_ROWS", 5000, minimum=1, maximum=100_000)
+SKILLCERT_RISK_WINDOW_DAYS = env_int("SKILLCERT_RISK_WINDOW_DAYS", 35, minimum=1, maximum=3650)
 
 # The holder's own copy (/v/<number>/copy): every COPY_FAILURES_PER_LOCK wrong 查验码/name answers
 # lock that certificate's copy, for COPY_LOCK_SECONDS the first time, doubling up to the maximum.

@@ -210,115 +210,104 @@ def _score_all(plan, marks: dict[str, tuple]) -> None:
         score_submit(actor=marker, enrolment=enrolment, component="theory", value=theory)
 
 
-def seed_plans(*, today: dt.date) -> None:
-    """Plans in every state; the closed one has passing candidates with photos, ready for certificates."""
+def _demo_plans(today: dt.date) -> list[dict]:
+    """One entry per demo plan: how ``_plan`` creates it, then how far it is walked (``until``, the
+    marks each candidate gets, the walk's dates) or the reason it was cancelled."""
     from certify.models import AssessmentPlan
     from certify.services import calendar
+
+    S = AssessmentPlan.Status
+    names = list(enumerate(DEMO_NAMES))
+    ahead = calendar.add_working_days(today, 12)
+
+    def past(days: int) -> dt.date:
+        return today - dt.timedelta(days=days)
+
+    closed_marks = {n: (Decimal(78 + i * 2), Decimal(80 + i)) for i, (_x, n) in enumerate(names[0:5])}
+    return [
+        # closed: exam five weeks ago, publicity over — certificates can be issued
+        {
+            "level": 4,
+            "exam_date": past(35),
+            "title": "2026 年第三批车工四级（中级工）评价",
+            "names": names[0:6],
+            "photos": True,
+            "until": S.CLOSED,
+            "marks": closed_marks | {names[5][1]: (Decimal("55"), Decimal("72"))},
+            "walk": {"publicity_on": past(20)},
+        },
+        # publicity: approved and published today
+        {
+            "level": 3,
+            "exam_date": past(12),
+            "title": "2026 年第四批车工三级（高级工）评价",
+            "names": names[6:10],
+            "photos": True,
+            "until": S.PUBLICITY,
+            "walk": {"publicity_on": today},
+            "marks": {n: (Decimal(70 + i * 5), Decimal(75 + i * 3)) for i, (_x, n) in enumerate(names[6:10])},
+        },
+        # scoring: exam last week, scores partly entered
+        {
+            "level": 4,
+            "exam_date": past(6),
+            "title": "2026 年第五批车工四级（中级工）评价",
+            "names": names[10:14],
+            "until": S.SCORING,
+            "marks": {names[10][1]: (Decimal("88"), Decimal("86.5"))},
+        },
+        # in progress: exam today
+        {
+            "level": 5,
+            "exam_date": today,
+            "title": "2026 年第六批车工五级（初级工）评价",
+            "names": names[14:17],
+            "until": S.IN_PROGRESS,
+        },
+        # filed: exam in a couple of weeks
+        {
+            "level": 4,
+            "exam_date": ahead,
+            "title": "2026 年第七批车工四级（中级工）评价",
+            "names": names[17:20],
+            "until": S.FILED,
+            "walk": {"filed_on": today},
+        },
+        # draft with a 定级 application left waiting for the second person's approval
+        {
+            "level": 4,
+            "exam_date": calendar.add_working_days(today, 20),
+            "title": "2027 年第一批车工四级（中级工）评价",
+            "names": [(20, "张文斌"), (21, "李思琪")],
+            "direct": True,
+        },
+        # cancelled
+        {
+            "level": 5,
+            "exam_date": ahead,
+            "title": "2026 年第八批车工五级（初级工）评价（已取消）",
+            "names": [(22, "赵明")],
+            "cancel": "生产任务调整，考核推迟到明年",
+        },
+    ]
+
+
+def seed_plans(*, today: dt.date) -> None:
+    """Plans in every state; the closed one has passing candidates with photos, ready for certificates."""
     from certify.services.plans import plan_cancel
 
     hk = Organization.objects.get(credit_code=HK_CREDIT)
     operator = User.objects.get(username="hk_operator")
     reviewer = User.objects.get(username="hk_reviewer")
     turner = StandardVersion.objects.get(standard__organization=hk, status="published", title__startswith="车工")
-    names = list(enumerate(DEMO_NAMES))
-    ahead = calendar.add_working_days(today, 12)
-
-    S = AssessmentPlan.Status
-
-    def past(days: int) -> dt.date:
-        return today - dt.timedelta(days=days)
-
-    def walk(plan, until: str, marks: dict | None = None, **kwargs) -> None:
-        score = (lambda p: _score_all(p, marks)) if marks else None
-        plan_walk(plan, operator=operator, reviewer=reviewer, until=until, score=score, **kwargs)
-
-    # closed: exam five weeks ago, publicity over — certificates can be issued
-    plan, new = _plan(
-        operator=operator,
-        org=hk,
-        version=turner,
-        level=4,
-        exam_date=past(35),
-        title="2026 年第三批车工四级（中级工）评价",
-        names=names[0:6],
-        photos=True,
-    )
-    if new:
-        marks = {n: (Decimal(78 + i * 2), Decimal(80 + i)) for i, (_x, n) in enumerate(names[0:5])}
-        walk(plan, S.CLOSED, marks | {names[5][1]: (Decimal("55"), Decimal("72"))}, publicity_on=past(20))
-    # publicity: approved and published today
-    plan, new = _plan(
-        operator=operator,
-        org=hk,
-        version=turner,
-        level=3,
-        exam_date=past(12),
-        title="2026 年第四批车工三级（高级工）评价",
-        names=names[6:10],
-        photos=True,
-    )
-    if new:
-        marks = {n: (Decimal(70 + i * 5), Decimal(75 + i * 3)) for i, (_x, n) in enumerate(names[6:10])}
-        walk(plan, S.PUBLICITY, marks, publicity_on=today)
-    # scoring: exam last week, scores partly entered
-    plan, new = _plan(
-        operator=operator,
-        org=hk,
-        version=turner,
-        level=4,
-        exam_date=past(6),
-        title="2026 年第五批车工四级（中级工）评价",
-        names=names[10:14],
-    )
-    if new:
-        walk(plan, S.SCORING, {names[10][1]: (Decimal("88"), Decimal("86.5"))})
-    # in progress: exam today
-    plan, new = _plan(
-        operator=operator,
-        org=hk,
-        version=turner,
-        level=5,
-        exam_date=today,
-        title="2026 年第六批车工五级（初级工）评价",
-        names=names[14:17],
-    )
-    if new:
-        walk(plan, S.IN_PROGRESS)
-    # filed: exam in a couple of weeks
-    plan, new = _plan(
-        operator=operator,
-        org=hk,
-        version=turner,
-        level=4,
-        exam_date=ahead,
-        title="2026 年第七批车工四级（中级工）评价",
-        names=names[17:20],
-    )
-    if new:
-        walk(plan, S.FILED, filed_on=today)
-    # draft with a 定级 application left waiting for the second person's approval
-    _plan(
-        operator=operator,
-        org=hk,
-        version=turner,
-        level=4,
-        exam_date=calendar.add_working_days(today, 20),
-        title="2027 年第一批车工四级（中级工）评价",
-        names=[(20, "张文斌"), (21, "李思琪")],
-        direct=True,
-    )
-    # cancelled
-    plan, new = _plan(
-        operator=operator,
-        org=hk,
-        version=turner,
-        level=5,
-        exam_date=ahead,
-        title="2026 年第八批车工五级（初级工）评价（已取消）",
-        names=[(22, "赵明")],
-    )
-    if new:
-        plan_cancel(actor=operator, plan=plan, reason="生产任务调整，考核推迟到明年")
+    for spec in _demo_plans(today):
+        until, marks, walk, cancel = (spec.pop(key, None) for key in ("until", "marks", "walk", "cancel"))
+        plan, new = _plan(operator=operator, org=hk, version=turner, **spec)
+        if new and until:
+            score = (lambda p, marks=marks: _score_all(p, marks)) if marks else None
+            plan_walk(plan, operator=operator, reviewer=reviewer, until=until, score=score, **(walk or {}))
+        if new and cancel:
+            plan_cancel(actor=operator, plan=plan, reason=cancel)
 
 
 def seed_certificates(*, today: dt.date) -> None:

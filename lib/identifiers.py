@@ -79,12 +79,6 @@ def check_id_number(number: str, *, today: dt.date | None = None) -> str | None:
     return None
 
 
-def validate_id_number(value: str) -> None:
-    message = check_id_number(value)
-    if message:
-        raise ValidationError(message, code="id_number")
-
-
 def id_number_sex(number: str) -> str:
     """GB/T 2261.1 code: ``1`` male, ``2`` female (17th digit odd = male)."""
     return "1" if int(number[16]) % 2 else "2"

@@ -40,7 +40,7 @@ SENIOR_LEVELS = frozenset({1, 2})
 
 
 def all_levels() -> list[Level]:
-    rows = getattr(settings, "SKILLCERT_LEVELS", None) or DEFAULT_LEVELS
+    rows = settings.SKILLCERT_LEVELS
     return [Level(int(code), wording, english) for code, wording, english in rows]
 
 

@@ -252,9 +252,9 @@ def _material() -> _Material:
 
 def _settings_values() -> tuple[Any, Any, Any]:
     return (
-        getattr(settings, "SKILLCERT_PII_KEYS", None) or None,
-        getattr(settings, "SKILLCERT_PII_ACTIVE_KID", None) or None,
-        getattr(settings, "SKILLCERT_PII_HMAC_KEY", None) or None,
+        settings.SKILLCERT_PII_KEYS or None,
+        settings.SKILLCERT_PII_ACTIVE_KID or None,
+        settings.SKILLCERT_PII_HMAC_KEY or None,
     )
 
 
@@ -274,7 +274,7 @@ def _load_material() -> _Material:
         raise ImproperlyConfigured(
             "Set SKILLCERT_PII_KEYS, SKILLCERT_PII_ACTIVE_KID and SKILLCERT_PII_HMAC_KEY together, or none of them."
         )
-    previous = getattr(settings, "SKILLCERT_PII_HMAC_KEY_PREVIOUS", None) or None
+    previous = settings.SKILLCERT_PII_HMAC_KEY_PREVIOUS or None
     return _build(keys=keys, active=active, hmac_key=hmac_key, previous_hmac_key=previous, source="settings")
 
 

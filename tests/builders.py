@@ -9,15 +9,25 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import openpyxl
+import pytest
+from django.apps import apps
 from django.utils import timezone
 from openpyxl import Workbook
 
 from accounts.roles import Role
+from audit.history import history_group
+from audit.models import AuditEvent
+from certify.errors import ImportRejected
 from certify.models import (
     AssessmentPlan,
     Certificate,
+    Enrolment,
     Filing,
+    Person,
     PlanAssessor,
+    PriorCertificate,
+    Result,
+    Score,
     StandardVersion,
 )
 from certify.services import calendar
@@ -305,3 +315,72 @@ def build_dataset(world, issued, today) -> Dataset:
         actor=world.a_operator, certificate=issued[1], reason="姓名录错", holder_name=issued[1].holder_name + "明"
     )
     return Dataset(a4=issued, a3=a3, b5=b5, revoked=revoked, corrected=corrected, today=today, earlier=earlier)
+
+
+IMPORT_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+IMPORT_GIVEN = [
+    "伟",
+    "芳",
+    "娜",
+    "敏",
+    "静",
+    "丽",
+    "强",
+    "磊",
+    "军",
+    "洋",
+    "勇",
+    "艳",
+    "杰",
+    "涛",
+    "明",
+    "超",
+    "秀英",
+    "华",
+]
+
+
+# --- imports: counting what was written, refusals, history binding ----------------------------
+
+
+def candidate_names(n: int) -> list[str]:
+    return [
+        IMPORT_SURNAMES[i % len(IMPORT_SURNAMES)] + IMPORT_GIVEN[(i // len(IMPORT_SURNAMES)) % len(IMPORT_GIVEN)]
+        for i in range(n)
+    ]
+
+
+def import_counts() -> tuple[int, ...]:
+    return (
+        Person.objects.count(),
+        Enrolment.objects.count(),
+        PriorCertificate.objects.count(),
+        Score.objects.count(),
+        Result.objects.count(),
+        AuditEvent.objects.count(),
+    )
+
+
+def import_rejected(call) -> list:
+    """Run an import that must be refused; nothing may be written. Returns the errors."""
+    before = import_counts()
+    with pytest.raises(ImportRejected) as caught:
+        call()
+    assert import_counts() == before
+    return caught.value.errors
+
+
+def error_messages(errors) -> list[str]:
+    return [str(e) for e in errors]
+
+
+def last_event():
+    return AuditEvent.objects.order_by("-seq").first()
+
+
+def assert_history_bound(event, model_label: str, count: int) -> list[int]:
+    bound = {entry["model"]: entry for entry in event.history}
+    entry = bound[model_label]
+    assert len(entry["ids"]) == count
+    assert history_group(apps.get_model(model_label), entry["ids"]) == (entry["ids"], entry["hash"])
+    return entry["ids"]

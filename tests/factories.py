@@ -5,8 +5,6 @@ from __future__ import annotations
 import itertools
 import random
 
-import factory
-
 from accounts.models import Organization, User
 from accounts.roles import BureauRole, Role
 from accounts.services import bureau_user_create, membership_add, organization_create
@@ -62,20 +60,3 @@ def member(
         must_change_password=False,
     )
     return membership.user
-
-
-class PlainUserFactory(factory.django.DjangoModelFactory):
-    """A user with no role anywhere (accounts are not audited domain rows)."""
-
-    class Meta:
-        model = User
-        skip_postgeneration_save = True
-
-    username = factory.Sequence(lambda n: f"plain{n}")
-    full_name = factory.Sequence(lambda n: f"路人{n}")
-    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
-
-    @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):
-        if create:
-            obj.save()

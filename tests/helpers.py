@@ -1,8 +1,10 @@
-"""Assertions shared by the view tests: the isolation matrix of every view."""
+"""Assertions shared by the view tests: the isolation matrix of every view, and query counts."""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 
 def call(client, method: str, url: str, data=None, **extra):
@@ -39,6 +41,31 @@ def assert_one_event(probe, *, event_type: str, actor, organization=None):
     return event
 
 
+def html(response) -> str:
+    return response.content.decode("utf-8")
+
+
+def path_of(certificate) -> str:
+    """The path of a certificate's QR link (what a phone opens), without the site's address."""
+    from certify.services.payload import verify_url
+
+    return verify_url(certificate).removeprefix(settings.SITE_URL)
+
+
+def export_screen_guards(world, as_user, *, method: str, url: str, data=None, wrong_method: str) -> None:
+    """The upload screens need EXPORT_DATA: outsiders get 404, the other roles 403."""
+    check_guards(
+        as_user,
+        method=method,
+        url=url,
+        data=data,
+        outsiders=[world.b_operator, world.supervisor],
+        wrong_roles=[world.a_viewer, world.a_assessor, world.a_reviewer, world.bureau_auditor],
+        wrong_method=wrong_method,
+        user=world.a_operator,
+    )
+
+
 def check_guards(
     as_user, *, method: str, url: str, data=None, outsiders=(), wrong_roles=(), wrong_method=None, user=None
 ):
@@ -51,3 +78,22 @@ def check_guards(
         assert_status(as_user(wrong), method, url, 403, data)
     if wrong_method:
         assert_status(as_user(user), wrong_method, url, 405)
+
+
+def queries_of(action) -> int:
+    """How many SQL queries ``action()`` runs. An N+1 shows when the count is taken at n and at 2n
+    rows and the two differ; a ceiling at one size lets it pass."""
+    with CaptureQueriesContext(connection) as captured:
+        action()
+    return len(captured)
+
+
+def page_queries(client, url: str, data=None) -> int:
+    """The queries of one GET of a page, after a first GET has warmed the session and caches."""
+    client.get(url, data or {})
+
+    def get():
+        response = client.get(url, data or {})
+        assert response.status_code == 200, response.status_code
+
+    return queries_of(get)

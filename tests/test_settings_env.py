@@ -26,6 +26,47 @@ def test_int_reader_refuses_non_numbers_and_out_of_range(monkeypatch):
     assert env.env_int("X_INT", 1, maximum=10) == 5
 
 
+def test_decimal_reader_reads_a_pass_mark_and_refuses_text_infinity_and_out_of_range(monkeypatch):
+    from decimal import Decimal
+
+    monkeypatch.delenv("X_MARK", raising=False)
+    assert env.env_decimal("X_MARK", Decimal("60")) == Decimal("60")
+    monkeypatch.setenv("X_MARK", "62.5")
+    assert env.env_decimal("X_MARK", Decimal("60"), minimum=Decimal(0), maximum=Decimal(100)) == Decimal("62.5")
+    for bad in ("sixty", "Infinity", "NaN"):
+        monkeypatch.setenv("X_MARK", bad)
+        with pytest.raises(ImproperlyConfigured, match="X_MARK"):
+            env.env_decimal("X_MARK", Decimal("60"))
+    monkeypatch.setenv("X_MARK", "101")
+    with pytest.raises(ImproperlyConfigured, match="maximum"):
+        env.env_decimal("X_MARK", Decimal("60"), maximum=Decimal(100))
+
+
+def test_every_domain_default_is_declared_in_settings():
+    """certify.conf has no defaults of its own: every name it is asked for is a declared setting."""
+    from django.conf import settings
+
+    from certify.conf import conf, default_pass_mark, default_review_subscores
+
+    for name in (
+        "PLAN_LEAD_WORKING_DAYS",
+        "PUBLICITY_WORKING_DAYS",
+        "RENEWAL_WINDOW_MONTHS",
+        "THEORY_MINUTES",
+        "PRACTICAL_MINUTES",
+        "MIN_PRACTICAL_ASSESSORS",
+        "CANDIDATES_PER_ASSESSOR",
+        "CANDIDATES_PER_INVIGILATOR",
+        "MIN_INVIGILATORS_PER_ROOM",
+        "MIN_REVIEW_PANEL",
+    ):
+        assert conf(name) == getattr(settings, f"SKILLCERT_{name}")
+    assert str(default_pass_mark()) == "60"
+    assert [s["weight"] for s in default_review_subscores()] == [30, 40, 30]
+    with pytest.raises(AttributeError):
+        conf("NOT_DECLARED")
+
+
 def test_secret_from_a_file(monkeypatch, tmp_path):
     secret = tmp_path / "key"
     secret.write_text("s3cret\n", encoding="utf-8")

@@ -9,7 +9,8 @@ import pytest
 from django.utils import timezone
 
 from audit.actors import system_actor
-from certify.models import Occupation
+from certify.models import AssessmentPlan, Occupation
+from certify.scenarios import plan_walk
 from certify.services.catalogue import catalogue_import_builtin
 from certify.services.filings import ScopeSpec, filing_create
 from certify.services.standards import standard_draft_create, standard_publish
@@ -155,12 +156,8 @@ def ready_plan(world, plan_factory, assessors):
 
 @pytest.fixture
 def scoring_plan(world, ready_plan, today):
-    """The ready plan filed, started on its exam date and in scoring."""
-    from certify.services.plans import plan_begin_scoring, plan_file, plan_start
-
-    plan_file(actor=world.a_operator, plan=ready_plan, today=today)
-    plan_start(actor=world.a_operator, plan=ready_plan, today=ready_plan.exam_date)
-    return plan_begin_scoring(actor=world.a_operator, plan=ready_plan)
+    """The ready plan filed today, started on its exam date and in scoring."""
+    return plan_walk(ready_plan, operator=world.a_operator, until=AssessmentPlan.Status.SCORING, filed_on=today)
 
 
 def score_everyone(plan, values: dict[str, tuple]):
@@ -184,24 +181,25 @@ def photo_bytes() -> bytes:
     return (Path(__file__).resolve().parents[1] / "static" / "certify" / "example" / "photo.jpg").read_bytes()
 
 
+# (theory, practical) per candidate: 张伟, 王芳 and 刘洋 pass, 李娜 fails the practical.
+CLOSED_PLAN_MARKS = {"张伟": (80, 82), "王芳": (75, 70.5), "李娜": (65, 59.9), "刘洋": (90, 88)}
+
+
 @pytest.fixture
-def closed_plan(world, scoring_plan, monkeypatch):
-    """The scoring plan with results approved, publicity over and the plan closed: 张伟, 王芳 and
-    刘洋 passed, 李娜 failed the practical. Everyone has a photo."""
-    import datetime as dt
-
-    from certify.services.enrolments import enrolment_set_photo
-    from certify.services.plans import plan_approve_results, plan_close, plan_start_publicity
-
-    score_everyone(scoring_plan, {"张伟": (80, 82), "王芳": (75, 70.5), "李娜": (65, 59.9), "刘洋": (90, 88)})
-    plan_approve_results(actor=world.a_reviewer, plan=scoring_plan)
-    plan = plan_start_publicity(actor=world.a_operator, plan=scoring_plan, today=scoring_plan.exam_date)
-    for enrolment in plan.enrolments.all():
-        enrolment_set_photo(actor=world.a_operator, enrolment=enrolment, data=photo_bytes())
-    closed = plan_close(actor=world.a_operator, plan=plan, today=plan.publicity_end + dt.timedelta(days=1))
+def closed_plan(world, ready_plan, today, monkeypatch):
+    """The ready plan walked to closed (``certify.scenarios.plan_walk``): filed today, scored with
+    ``CLOSED_PLAN_MARKS``, results approved, publicity from the exam date, closed the day after it
+    ended. Everyone has a photo."""
+    closed = plan_walk(
+        ready_plan,
+        operator=world.a_operator,
+        reviewer=world.a_reviewer,
+        until=AssessmentPlan.Status.CLOSED,
+        filed_on=today,
+        score=lambda plan: score_everyone(plan, CLOSED_PLAN_MARKS),
+        photo=photo_bytes(),
+    )
     # The clock moves past the publicity: from here on "today" is the day after it ended.
-    from django.utils import timezone
-
     monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: closed.publicity_end + dt.timedelta(days=1))
     return closed
 
@@ -215,3 +213,34 @@ def issued(world, closed_plan, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         issuance_request(actor=world.a_operator, plan=closed_plan)
     return list(Certificate.objects.filter(plan=closed_plan).order_by("number"))
+
+
+@pytest.fixture
+def certs(world, closed_plan, django_capture_on_commit_callbacks, monkeypatch):
+    """The closed plan's three certificates, issued through the batch job, without rendering PDFs."""
+    from certify import dispatch
+    from certify.models import Certificate
+    from certify.services.issuing import issuance_request
+
+    monkeypatch.setattr(dispatch, "render_certificates", lambda ids, batch_id: None)
+    with django_capture_on_commit_callbacks(execute=True):
+        issuance_request(actor=world.a_operator, plan=closed_plan)
+    certificates = list(Certificate.objects.filter(plan=closed_plan).select_related("person").order_by("number"))
+    assert len(certificates) == 3
+    return certificates
+
+
+@pytest.fixture
+def cert(certs):
+    """The first of ``certs``."""
+    return certs[0]
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch):
+    """Rate-limit windows that cannot roll over in the middle of a test."""
+    from types import SimpleNamespace
+
+    from lib import ratelimit
+
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: 1_800_000_000.0))

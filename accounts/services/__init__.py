@@ -25,7 +25,6 @@ from accounts.services.security import (
 )
 from accounts.services.users import (
     audit_auth_event,
-    bureau_role_grant,
     bureau_user_create,
     user_change_password,
 )
@@ -33,7 +32,6 @@ from accounts.services.users import (
 __all__ = [
     "ORGANIZATION_EDITABLE_FIELDS",
     "audit_auth_event",
-    "bureau_role_grant",
     "bureau_user_create",
     "login_unlock_address",
     "login_unlock_user",

@@ -6,11 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-
-def _track(obj, actor, reason: str = "") -> None:
-    """Tell django-simple-history who made this change and why."""
-    obj._history_user = actor
-    obj._change_reason = reason or None
+from audit.history import save_tracked
 
 
 def _snapshot(obj, fields) -> dict:
@@ -19,9 +15,8 @@ def _snapshot(obj, fields) -> dict:
 
 def _save_validated(obj, *, actor, reason: str = "", exclude=None) -> None:
     obj.full_clean(exclude=exclude)
-    _track(obj, actor, reason)
     try:
         with transaction.atomic():
-            obj.save()
+            save_tracked(obj, actor=actor, reason=reason)
     except IntegrityError as exc:  # a concurrent insert won the unique race
         raise ValidationError(_("记录与已有数据重复，请刷新后重试")) from exc

@@ -11,11 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership, MembershipInvitation, Organization, OrganizationUserObjectPermission, User
-from accounts.permissions import can_manage_members, forget_cached_permissions, is_bureau, require
+from accounts.permissions import INVITATION_NOT_YOURS, can_manage_members, forget_cached_permissions, is_bureau, require
 from accounts.roles import ROLE_PERMISSIONS, Role
-from accounts.services.common import _track
 from audit.actors import is_reserved_username, is_system_user
 from audit.events import EventType
+from audit.history import delete_tracked, save_tracked
 from audit.services import audit_append
 
 
@@ -81,10 +81,9 @@ def _membership_create(*, actor: User, organization: Organization, user: User, r
     if Membership.objects.filter(user=user, organization=organization).exists():
         raise ValidationError({"username": _("该用户已是本机构成员，如需调整请修改其角色")})
     membership = Membership(user=user, organization=organization, role=role)
-    _track(membership, actor)
     try:
         with transaction.atomic():
-            membership.save()
+            save_tracked(membership, actor=actor)
     except IntegrityError as exc:
         raise ValidationError({"username": _("该用户已是本机构成员")}) from exc
     _grant_role(user, organization, role)
@@ -170,15 +169,13 @@ def _invite(*, actor: User, organization: Organization, username: str, role: str
         organization=organization, username=username, status=MembershipInvitation.Status.PENDING
     ):
         old.status, old.decided_at = MembershipInvitation.Status.CANCELLED, timezone.now()
-        _track(old, actor, _("重新邀请"))
-        old.save(update_fields=["status", "decided_at"])
+        save_tracked(old, actor=actor, reason=_("重新邀请"), fields=["status", "decided_at"])
         replaced = old.pk
     user = _invitable(username, organization)
     invitation = MembershipInvitation(
         organization=organization, username=username, user=user, role=role, invited_by=actor
     )
-    _track(invitation, actor)
-    invitation.save()
+    save_tracked(invitation, actor=actor)
     audit_append(
         actor=actor,
         event_type=EventType.MEMBERSHIP_INVITED,
@@ -199,14 +196,13 @@ def _pending_invitation(invitation: MembershipInvitation) -> MembershipInvitatio
 
 def _close(invitation: MembershipInvitation, *, actor: User, status: str) -> None:
     invitation.status, invitation.decided_at = status, timezone.now()
-    _track(invitation, actor)
-    invitation.save(update_fields=["status", "decided_at"])
+    save_tracked(invitation, actor=actor, fields=["status", "decided_at"])
 
 
 @transaction.atomic
 def membership_invitation_accept(*, actor: User, invitation: MembershipInvitation) -> Membership:
     """The invited user joins: the membership and the role's grants, as when an admin adds one."""
-    require(invitation.user_id == actor.pk, _("只能处理发给自己的邀请"))
+    require(invitation.user_id == actor.pk, INVITATION_NOT_YOURS)
     organization = invitation.organization
     _lock_members(organization)
     invitation = _pending_invitation(invitation)
@@ -237,7 +233,7 @@ def membership_invitation_accept(*, actor: User, invitation: MembershipInvitatio
 
 @transaction.atomic
 def membership_invitation_decline(*, actor: User, invitation: MembershipInvitation) -> None:
-    require(invitation.user_id == actor.pk, _("只能处理发给自己的邀请"))
+    require(invitation.user_id == actor.pk, INVITATION_NOT_YOURS)
     invitation = _pending_invitation(invitation)
     _close(invitation, actor=actor, status=MembershipInvitation.Status.DECLINED)
     audit_append(
@@ -285,8 +281,7 @@ def membership_change_role(*, actor: User, membership: Membership, role: str) ->
         _refuse_losing_last_admin(membership)
     old = membership.role
     membership.role = role
-    _track(membership, actor)
-    membership.save(update_fields=["role"])
+    save_tracked(membership, actor=actor, fields=["role"])
     _withdraw_role(membership.user, organization)
     _grant_role(membership.user, organization, role)
     audit_append(
@@ -308,8 +303,7 @@ def membership_remove(*, actor: User, membership: Membership) -> None:
     _refuse_losing_last_admin(membership)
     user, role, target = membership.user, membership.role, ("accounts.membership", membership.pk, str(membership))
     _withdraw_role(user, organization)
-    _track(membership, actor)
-    membership.delete()
+    delete_tracked(membership, actor=actor)
     audit_append(
         actor=actor,
         event_type=EventType.MEMBERSHIP_REMOVED,

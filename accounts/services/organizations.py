@@ -7,11 +7,18 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import Organization, User
-from accounts.permissions import can_manage_organizations, require
+from accounts.permissions import (
+    ORGANIZATION_CREATE_REFUSED,
+    ORGANIZATION_EDIT_REFUSED,
+    ORGANIZATION_STATUS_REFUSED,
+    can_manage_organizations,
+    require,
+)
 from accounts.roles import Role
-from accounts.services.common import _save_validated, _snapshot, _track
+from accounts.services.common import _save_validated, _snapshot
 from accounts.services.members import _membership_create, _user_for_membership
 from audit.events import EventType
+from audit.history import save_tracked
 from audit.services import audit_append
 from lib.chain import diff
 
@@ -51,7 +58,7 @@ def organization_create(
     admin_full_name: str = "",
     admin_password: str = "",
 ) -> Organization:
-    require(can_manage_organizations(actor), _("只有人社局管理员可以新建评价机构"))
+    require(can_manage_organizations(actor), ORGANIZATION_CREATE_REFUSED)
     org = Organization(
         name=name.strip(),
         credit_code=credit_code.strip().upper(),
@@ -89,7 +96,7 @@ def organization_create(
 
 @transaction.atomic
 def organization_update(*, actor: User, organization: Organization, reason: str = "", **changes) -> Organization:
-    require(can_manage_organizations(actor), _("只有人社局管理员可以修改评价机构信息"))
+    require(can_manage_organizations(actor), ORGANIZATION_EDIT_REFUSED)
     unknown = set(changes) - set(ORGANIZATION_EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
@@ -115,7 +122,7 @@ def organization_update(*, actor: User, organization: Organization, reason: str 
 
 @transaction.atomic
 def organization_set_status(*, actor: User, organization: Organization, status: str, reason: str) -> Organization:
-    require(can_manage_organizations(actor), _("只有人社局管理员可以变更评价机构状态"))
+    require(can_manage_organizations(actor), ORGANIZATION_STATUS_REFUSED)
     if status not in Organization.Status.values:
         raise ValidationError(_("未知的机构状态"))
     reason = (reason or "").strip()
@@ -126,8 +133,7 @@ def organization_set_status(*, actor: User, organization: Organization, status: 
         raise ValidationError(_("机构已处于该状态"))
     old = org.status
     org.status, org.status_reason = status, reason
-    _track(org, actor, reason)
-    org.save(update_fields=["status", "status_reason", "updated_at"])
+    save_tracked(org, actor=actor, reason=reason, fields=["status", "status_reason", "updated_at"])
     audit_append(
         actor=actor,
         event_type=EventType.ORGANIZATION_STATUS_CHANGED,

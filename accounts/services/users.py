@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.permissions import forget_cached_permissions, is_bureau, require
+from accounts.permissions import is_bureau, require
 from accounts.roles import BureauRole
 from accounts.services.members import _new_user
 from audit.actors import is_system_user
@@ -39,21 +39,6 @@ def bureau_user_create(
         actor=actor, event_type=EventType.USER_CREATED, target=user, data={"username": username, "bureau_role": role}
     )
     return user
-
-
-@transaction.atomic
-def bureau_role_grant(*, actor: User, user: User, role: str) -> None:
-    require(is_system_user(actor) or is_bureau(actor, BureauRole.BUREAU_ADMIN), _("只有人社局管理员可以授予人社局角色"))
-    if role not in BureauRole.values:
-        raise ValidationError(_("未知的人社局角色"))
-    if user.memberships.exists():
-        raise ValidationError(_("评价机构成员不能同时担任人社局角色"))
-    group, _created = Group.objects.get_or_create(name=role)
-    if user.groups.filter(pk=group.pk).exists():
-        raise ValidationError(_("该用户已具有此角色"))
-    user.groups.add(group)
-    forget_cached_permissions(user)
-    audit_append(actor=actor, event_type=EventType.BUREAU_ROLE_GRANTED, target=user, data={"role": role})
 
 
 @transaction.atomic

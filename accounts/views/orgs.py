@@ -18,6 +18,10 @@ from accounts.forms import (
 )
 from accounts.models import MembershipInvitation, Organization
 from accounts.permissions import (
+    BUREAU_STAFF_ONLY,
+    ORGANIZATION_CREATE_REFUSED,
+    ORGANIZATION_EDIT_REFUSED,
+    ORGANIZATION_STATUS_REFUSED,
     can_manage_members,
     can_manage_organizations,
     is_bureau,
@@ -211,13 +215,13 @@ def member_two_factor_reset(request, org_id: int, membership_id: int):
 
 # --- bureau -----------------------------------------------------------------------------
 def _require_bureau_reader(user) -> None:
-    require(is_bureau_reader(user), _("此页面仅供人社局工作人员使用"))
+    require(is_bureau_reader(user), BUREAU_STAFF_ONLY)
 
 
 @require_GET
 @login_required
 def bureau_home(request):
-    require(is_bureau(request.user), _("此页面仅供人社局工作人员使用"))
+    require(is_bureau(request.user), BUREAU_STAFF_ONLY)
     return render(request, "accounts/bureau_home.html", {"is_bureau_reader": is_bureau_reader(request.user)})
 
 
@@ -244,7 +248,7 @@ def bureau_org_list(request):
 @require_http_methods(["GET", "POST"])
 @login_required
 def bureau_org_create(request):
-    require(can_manage_organizations(request.user), _("只有人社局管理员可以新建评价机构"))
+    require(can_manage_organizations(request.user), ORGANIZATION_CREATE_REFUSED)
     form = OrganizationCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -260,7 +264,7 @@ def bureau_org_create(request):
 @require_http_methods(["GET", "POST"])
 @login_required
 def bureau_org_edit(request, org_id: int):
-    require(can_manage_organizations(request.user), _("只有人社局管理员可以修改评价机构信息"))
+    require(can_manage_organizations(request.user), ORGANIZATION_EDIT_REFUSED)
     org = selectors.organization_get_for_user(request.user, org_id)
     # The form only parses (its _post_clean is a no-op), so it never writes into ``org``.
     form = OrganizationForm(request.POST or None, instance=org)
@@ -285,7 +289,7 @@ def bureau_org_edit(request, org_id: int):
 @require_POST
 @login_required
 def bureau_org_status(request, org_id: int):
-    require(can_manage_organizations(request.user), _("只有人社局管理员可以变更评价机构状态"))
+    require(can_manage_organizations(request.user), ORGANIZATION_STATUS_REFUSED)
     org = selectors.organization_get_for_user(request.user, org_id)
     form = OrganizationStatusForm(request.POST)
     if not form.is_valid():

@@ -24,7 +24,7 @@ from accounts.forms import (
     UsernameForm,
 )
 from accounts.models import User
-from accounts.permissions import is_bureau, is_bureau_reader, require
+from accounts.permissions import BUREAU_ADMIN_ONLY, BUREAU_STAFF_ONLY, is_bureau, is_bureau_reader, require
 from accounts.roles import BureauRole
 from lib.web import apply_service_errors, error_text
 
@@ -149,7 +149,7 @@ def _two_factor_manage(request, user):
 @require_GET
 @login_required
 def bureau_security(request):
-    require(is_bureau_reader(request.user), _("此页面仅供人社局工作人员使用"))
+    require(is_bureau_reader(request.user), BUREAU_STAFF_ONLY)
     pairs, addresses = selectors.current_lockouts()
     return render(
         request,
@@ -165,7 +165,7 @@ def bureau_security(request):
 
 
 def _bureau_user_action(request, action, done: str, *, any_case: bool = False):
-    require(is_bureau(request.user, BureauRole.BUREAU_ADMIN), _("只有人社局管理员可以执行此操作"))
+    require(is_bureau(request.user, BureauRole.BUREAU_ADMIN), BUREAU_ADMIN_ONLY)
     form = UsernameForm(request.POST)
     user = None
     if form.is_valid():
@@ -201,7 +201,7 @@ def bureau_two_factor_reset(request):
 @require_POST
 @login_required
 def bureau_unlock_address(request):
-    require(is_bureau(request.user, BureauRole.BUREAU_ADMIN), _("只有人社局管理员可以执行此操作"))
+    require(is_bureau(request.user, BureauRole.BUREAU_ADMIN), BUREAU_ADMIN_ONLY)
     form = AddressForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("请填写有效的 IP 地址。"))

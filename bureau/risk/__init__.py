@@ -35,7 +35,7 @@ from bureau.risk.export import risk_flag_export
 from bureau.risk.findings import Finding, Link, ScanContext, scan_window_start
 from bureau.risk.flags import risk_flag_acknowledge, risk_flag_resolve
 from bureau.risk.scan import RULES, ScanReport, risk_scan
-from bureau.risk.selectors import flag_events, flag_links, risk_flag_list, risk_rule_counts
+from bureau.risk.selectors import flag_events, flag_links, risk_flag_get, risk_flag_list, risk_rule_counts
 from bureau.risk.thresholds import THRESHOLDS, risk_settings_get, risk_settings_update
 
 __all__ = [
@@ -49,6 +49,7 @@ __all__ = [
     "flag_links",
     "risk_flag_acknowledge",
     "risk_flag_export",
+    "risk_flag_get",
     "risk_flag_list",
     "risk_flag_resolve",
     "risk_rule_counts",

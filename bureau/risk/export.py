@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.permissions import require
+from accounts.permissions import BUREAU_STAFF_ONLY, require
 from audit.events import EventType
 from audit.services import audit_append
 from bureau.permissions import can_view_risk
@@ -18,7 +18,7 @@ def risk_flag_export(*, actor: User, flags: QuerySet, filters: dict) -> bytes:
     """The list as a workbook; the export itself is an audited console event."""
     from lib.excel import write_table
 
-    require(can_view_risk(actor), _("此页面仅供人社局工作人员使用"))
+    require(can_view_risk(actor), BUREAU_STAFF_ONLY)
 
     def local(moment):
         return timezone.localtime(moment).replace(tzinfo=None) if moment else None

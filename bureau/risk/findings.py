@@ -16,7 +16,6 @@ R = RiskFlag.Rule
 
 ST = RiskFlag.Status
 
-DEFAULT_WINDOW_DAYS = 35
 
 # A holiday the bureau enters after a plan was filed removes at most one working day per day, and
 # no official holiday period is longer than 9 days: plans filed with more lead than this cannot
@@ -77,7 +76,7 @@ class ScanContext:
 
 
 def scan_window_start(now: dt.datetime | None = None) -> dt.datetime:
-    days = int(getattr(settings, "SKILLCERT_RISK_WINDOW_DAYS", DEFAULT_WINDOW_DAYS))
+    days = settings.SKILLCERT_RISK_WINDOW_DAYS
     start = timezone.localtime(now or timezone.now()).date() - dt.timedelta(days=days)
     return timezone.make_aware(dt.datetime.combine(start, dt.time.min))
 

@@ -10,9 +10,10 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.permissions import require
 from audit.events import EventType
+from audit.history import save_tracked
 from audit.models import RiskFlag
 from audit.services import audit_append
-from bureau.permissions import can_handle_risk
+from bureau.permissions import RISK_HANDLING_REFUSED, can_handle_risk
 from bureau.risk.findings import ST
 
 
@@ -23,9 +24,7 @@ def _locked_flag(flag: RiskFlag) -> RiskFlag:
 def _handle(*, actor: User, flag: RiskFlag, to: str, note: str, event_type: EventType) -> RiskFlag:
     old = flag.status
     flag.status, flag.note, flag.handled_by, flag.handled_at = to, note, actor, timezone.now()
-    flag._history_user = actor
-    flag._change_reason = note or None
-    flag.save()
+    save_tracked(flag, actor=actor, reason=note)
     audit_append(
         actor=actor,
         event_type=event_type,
@@ -40,7 +39,7 @@ def _handle(*, actor: User, flag: RiskFlag, to: str, note: str, event_type: Even
 @transaction.atomic
 def risk_flag_acknowledge(*, actor: User, flag: RiskFlag, note: str = "") -> RiskFlag:
     """The bureau has seen the flag and is looking into it (a note is optional here)."""
-    require(can_handle_risk(actor), _("只有人社局管理员可以处理风险提示"))
+    require(can_handle_risk(actor), RISK_HANDLING_REFUSED)
     flag = _locked_flag(flag)
     if flag.status != ST.OPEN:
         raise ValidationError(
@@ -58,7 +57,7 @@ def risk_flag_acknowledge(*, actor: User, flag: RiskFlag, note: str = "") -> Ris
 @transaction.atomic
 def risk_flag_resolve(*, actor: User, flag: RiskFlag, note: str) -> RiskFlag:
     """Closed with a written account of what was checked and decided (required)."""
-    require(can_handle_risk(actor), _("只有人社局管理员可以处理风险提示"))
+    require(can_handle_risk(actor), RISK_HANDLING_REFUSED)
     flag = _locked_flag(flag)
     if flag.status == ST.RESOLVED:
         raise ValidationError(_("该风险提示已处理"))

@@ -106,12 +106,9 @@ def rule_score_after_approval(ctx: ScanContext) -> list[Finding]:
     return findings
 
 
-def rule_identical_scores(ctx: ScanContext) -> list[Finding]:
-    """A candidate's pattern is every current score they got (component, sub-score, assessor,
-    value). Fires when a plan has at least ``identical_min_candidates`` scored candidates and at
-    least ``identical_share_percent`` of them share their whole pattern with another candidate.
-    Looks at plans whose results were approved in the window: the patterns are final then, and a
-    later change is rule 3's business."""
+def _plans_sharing_patterns(ctx: ScanContext) -> list[tuple[int, int, int, list]]:
+    """(plan, scored candidates, candidates sharing a pattern, the shared patterns largest first)
+    for each plan over the thresholds."""
     cfg = ctx.cfg
     plans = AssessmentPlan.objects.filter(approved_at__gte=ctx.since).exclude(status=AssessmentPlan.Status.CANCELLED)
     rows = Score.objects.filter(
@@ -132,6 +129,17 @@ def rule_identical_scores(ctx: ScanContext) -> list[Finding]:
         candidates, sharing = len(patterns), sum(len(g) for _p, g in shared)
         if candidates >= cfg.identical_min_candidates and sharing * 100 >= cfg.identical_share_percent * candidates:
             hits.append((plan_id, candidates, sharing, shared))
+    return hits
+
+
+def rule_identical_scores(ctx: ScanContext) -> list[Finding]:
+    """A candidate's pattern is every current score they got (component, sub-score, assessor,
+    value). Fires when a plan has at least ``identical_min_candidates`` scored candidates and at
+    least ``identical_share_percent`` of them share their whole pattern with another candidate.
+    Looks at plans whose results were approved in the window: the patterns are final then, and a
+    later change is rule 3's business."""
+    cfg = ctx.cfg
+    hits = _plans_sharing_patterns(ctx)
     if not hits:
         return []
     plans_by_id = AssessmentPlan.objects.in_bulk([h[0] for h in hits])

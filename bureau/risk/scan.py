@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Organization, User
 from audit.events import EventType
+from audit.history import save_tracked
 from audit.models import RiskFlag
 from audit.services import audit_append
 from bureau.risk.findings import (
@@ -115,10 +116,9 @@ def _raise(finding: Finding, *, actor: User, organization: Organization, now: dt
             first_seen=now,
             last_seen=now,
         )
-        flag._history_user = actor
         try:
             with transaction.atomic():
-                flag.save()
+                save_tracked(flag, actor=actor)
         except IntegrityError:
             return 0  # a concurrent scan raised it first
         audit_append(
@@ -144,8 +144,7 @@ def _refresh(pk: int, finding: Finding, *, actor: User, organization: Organizati
         flag.evidence, flag.last_seen = finding.stored_evidence(), now
         if reopened:
             flag.status, flag.note, flag.handled_by, flag.handled_at = ST.OPEN, "", None, None
-        flag._history_user = actor
-        flag.save()
+        save_tracked(flag, actor=actor)
         data = {
             "rule": finding.rule,
             "summary": flag.summary,

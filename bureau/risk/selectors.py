@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
+from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, reverse
 
 from accounts.models import Organization
@@ -19,6 +20,11 @@ def risk_flag_list(*, rule: str = "", status: str = "", organization: Organizati
     if organization is not None:
         qs = qs.filter(organization=organization)
     return qs.order_by("-last_seen", "-pk")
+
+
+def risk_flag_get(pk: int) -> RiskFlag:
+    """One flag with what its page shows (any organisation's: the bureau reads them all)."""
+    return get_object_or_404(RiskFlag.objects.select_related("organization", "handled_by"), pk=pk)
 
 
 def risk_rule_counts() -> list[dict]:

@@ -11,9 +11,10 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.permissions import require
 from audit.events import EventType
+from audit.history import save_tracked
 from audit.models import RiskSettings
 from audit.services import audit_append
-from bureau.permissions import can_handle_risk
+from bureau.permissions import RISK_SETTINGS_REFUSED, can_handle_risk
 from lib.chain import diff
 
 # threshold field → (lowest, highest) accepted value
@@ -49,7 +50,7 @@ def _clean_threshold(name: str, value: Any) -> int:
 
 @transaction.atomic
 def risk_settings_update(*, actor: User, **thresholds) -> RiskSettings:
-    require(can_handle_risk(actor), _("只有人社局管理员可以修改风险规则阈值"))
+    require(can_handle_risk(actor), RISK_SETTINGS_REFUSED)
     unknown = set(thresholds) - set(THRESHOLDS)
     if unknown:
         raise ValueError(f"unknown risk thresholds: {sorted(unknown)}")
@@ -69,7 +70,6 @@ def risk_settings_update(*, actor: User, **thresholds) -> RiskSettings:
         raise ValidationError(_("没有需要保存的修改"))
     for name, value in cleaned.items():
         setattr(row, name, value)
-    row._history_user = actor
-    row.save()
+    save_tracked(row, actor=actor)
     audit_append(actor=actor, event_type=EventType.RISK_SETTINGS_UPDATED, target=row, data={"changes": changes})
     return row

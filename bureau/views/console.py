@@ -6,75 +6,30 @@ Read-only for every bureau reader. Looking at personal data here is itself writt
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
-from django.db.models import Count, Q
-from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.models import Organization
-from accounts.permissions import is_bureau_reader, require
-from audit.events import EventType
-from audit.models import RiskFlag
-from audit.services import audit_append
-from bureau import timeline
+from accounts.permissions import BUREAU_STAFF_ONLY, is_bureau_reader, require
+from audit.verify import chain_status
+from bureau import selectors, services, timeline
+from certify.models import Certificate
 from lib.identifiers import mask_id_number, mask_name
 
 
 def _require_reader(user) -> None:
-    require(is_bureau_reader(user), _("此页面仅供人社局工作人员使用"))
+    require(is_bureau_reader(user), BUREAU_STAFF_ONLY)
 
 
 def _log_view(request, *, target, organization, what: str, data: dict | None = None) -> None:
-    with transaction.atomic():
-        audit_append(
-            actor=request.user,
-            event_type=EventType.CONSOLE_VIEWED,
-            target=target,
-            organization=organization,
-            data={"viewed": what, **(data or {})},
-        )
+    services.console_view_record(actor=request.user, target=target, organization=organization, what=what, data=data)
 
 
 def _chain():
     try:
-        from audit.verify import chain_status
-    except ImportError:  # the verifier module is optional for this page
-        return None
-    try:
         return chain_status()
     except Exception:  # a page never fails because the status could not be read
         return None
-
-
-def _search(kind: str, query: str) -> dict:
-    from certify.models import AssessmentPlan, Certificate, Person
-    from lib import pii
-
-    query = query.strip()
-    found: dict[str, list] = {"certificates": [], "people": [], "plans": [], "organizations": []}
-    if not query:
-        return found
-    if kind == "certificate":
-        found["certificates"] = list(
-            Certificate.objects.filter(number=query.upper()).select_related("organization").order_by("-version")
-        )
-    elif kind == "id_number":
-        number = "".join(query.split()).upper()
-        hashes = [h for t in Person.IdType.values for h in pii.lookup_hashes(id_type=t, number=number)]
-        found["people"] = list(Person.objects.filter(id_number_hash__in=hashes))
-    elif kind == "plan":
-        found["plans"] = list(
-            AssessmentPlan.objects.filter(Q(number=query) | Q(title__icontains=query)).select_related("organization")[
-                :50
-            ]
-        )
-    elif kind == "organization":
-        found["organizations"] = list(
-            Organization.objects.filter(Q(name__icontains=query) | Q(credit_code=query.upper()))[:50]
-        )
-    return found
 
 
 @require_http_methods(["GET", "POST"])
@@ -88,7 +43,7 @@ def console_home(request):
         kind, query = request.GET.get("kind", "certificate"), request.GET.get("q", "")
         if kind == "id_number":
             query = ""
-    found = _search(kind, query)
+    found = selectors.console_search(kind, query)
     if query.strip() and kind == "id_number":
         # a search by ID number looks at personal data: log it, never the number itself
         _log_view(
@@ -136,16 +91,8 @@ def _render_timeline(request, *, title, subtitle, query, facts, back=None, extra
 @require_GET
 @login_required
 def console_certificate(request, certificate_id: int):
-    from certify.models import Certificate
-
     _require_reader(request.user)
-    certificate = (
-        Certificate.objects.filter(pk=certificate_id)
-        .select_related("organization", "enrolment", "plan", "person")
-        .first()
-    )
-    if certificate is None:
-        raise Http404("证书不存在")
+    certificate = selectors.console_certificate_get(certificate_id)
     _log_view(request, target=certificate, organization=certificate.organization, what="certificate_timeline")
     facts = [
         (_("证书编号"), certificate.number),
@@ -169,19 +116,15 @@ def console_certificate(request, certificate_id: int):
 @require_GET
 @login_required
 def console_person(request, person_key: str):
-    from certify.models import Certificate, Enrolment, Person
-
     _require_reader(request.user)
-    person = Person.objects.filter(id_number_hash=person_key).first()
-    if person is None:
-        raise Http404("人员不存在")
+    person = selectors.console_person_get(person_key)
     _log_view(request, target=person, organization=None, what="person_timeline")
     facts = [
         (_("姓名"), person.name),
         (_("证件"), f"{person.get_id_type_display()} {person.id_number_masked}"),
         (_("性别"), person.get_sex_display()),
-        (_("申报次数"), Enrolment.objects.filter(person=person).count()),
-        (_("持证数"), Certificate.objects.filter(person=person).exclude(status="replaced").count()),
+        (_("申报次数"), selectors.person_enrolment_count(person)),
+        (_("持证数"), selectors.person_certificates(person).exclude(status=Certificate.Status.REPLACED).count()),
     ]
     return _render_timeline(
         request,
@@ -189,19 +132,15 @@ def console_person(request, person_key: str):
         subtitle=mask_name(person.name),
         query=timeline.person_query(person),
         facts=facts,
-        extra={"certificates": Certificate.objects.filter(person=person).select_related("organization")},
+        extra={"certificates": selectors.person_certificates(person)},
     )
 
 
 @require_GET
 @login_required
 def console_plan(request, plan_id: int):
-    from certify.models import AssessmentPlan
-
     _require_reader(request.user)
-    plan = AssessmentPlan.objects.filter(pk=plan_id).select_related("organization").first()
-    if plan is None:
-        raise Http404("评价计划不存在")
+    plan = selectors.console_plan_get(plan_id)
     _log_view(request, target=plan, organization=plan.organization, what="plan_timeline")
     facts = [
         (_("计划编号"), plan.number),
@@ -219,36 +158,11 @@ def console_plan(request, plan_id: int):
     )
 
 
-def organization_overview(organization) -> dict:
-    from certify.models import AssessmentPlan, Certificate, Filing, Result
-
-    plans = AssessmentPlan.objects.filter(organization=organization)
-    outcomes = Result.objects.filter(organization=organization).values("outcome").annotate(n=Count("pk"))
-    by_outcome = {row["outcome"]: row["n"] for row in outcomes}
-    judged = sum(by_outcome.values()) - by_outcome.get(Result.Outcome.INCOMPLETE, 0)
-    certificates = Certificate.objects.filter(organization=organization).exclude(status="replaced")
-    return {
-        "filings": Filing.objects.filter(organization=organization).prefetch_related("scopes__occupation"),
-        "plan_counts": plans.values("status").annotate(n=Count("pk")).order_by("status"),
-        "plans": plans.order_by("-exam_date")[:20],
-        "certificate_counts": certificates.values("status").annotate(n=Count("pk")).order_by("status"),
-        "certificate_total": certificates.count(),
-        "pass_rate": round(100 * by_outcome.get(Result.Outcome.PASS, 0) / judged, 1) if judged else None,
-        "judged": judged,
-        "plan_pass_rates": plans.filter(results__isnull=False)
-        .annotate(total=Count("results"), passed=Count("results", filter=Q(results__outcome=Result.Outcome.PASS)))
-        .order_by("-exam_date")[:20],
-        "open_flags": RiskFlag.objects.filter(organization=organization, status=RiskFlag.Status.OPEN),
-    }
-
-
 @require_GET
 @login_required
 def console_organization(request, org_id: int):
     _require_reader(request.user)
-    organization = Organization.objects.filter(pk=org_id).first()
-    if organization is None:
-        raise Http404("评价机构不存在")
+    organization = selectors.console_organization_get(org_id)
     facts = [
         (_("机构名称"), organization.name),
         (_("统一社会信用代码"), organization.credit_code),
@@ -261,5 +175,5 @@ def console_organization(request, org_id: int):
         subtitle=_("评价机构概况"),
         query=timeline.organization_query(organization),
         facts=facts,
-        extra={"overview": organization_overview(organization), "organization": organization},
+        extra={"overview": selectors.organization_overview(organization), "organization": organization},
     )

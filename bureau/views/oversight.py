@@ -8,12 +8,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.permissions import is_bureau, require
+from accounts.permissions import BUREAU_STAFF_ONLY, is_bureau, require
 from accounts.roles import BureauRole
+from bureau.permissions import SUPERVISOR_ONLY
 from certify import selectors
 from certify.forms import CalendarDayForm, PlanFilterForm, SupervisionReportForm
-from certify.models import AssessmentPlan, CalendarDay
-from certify.permissions import can_manage_filings, can_view_bureau_records, is_plan_supervisor
+from certify.models import AssessmentPlan
+from certify.permissions import CALENDAR_REFUSED, can_manage_filings, can_view_bureau_records, is_plan_supervisor
+from certify.selectors import calendar_days_since
 from certify.services import calendar
 from certify.services.plans import supervision_report_submit
 from lib.web import apply_service_errors, error_text, paginate, querystring
@@ -22,7 +24,7 @@ from lib.web import apply_service_errors, error_text, paginate, querystring
 @require_GET
 @login_required
 def bureau_plan_list(request):
-    require(can_view_bureau_records(request.user), _("此页面仅供人社局工作人员使用"))
+    require(can_view_bureau_records(request.user), BUREAU_STAFF_ONLY)
     form = PlanFilterForm(request.GET or None)
     status = query = ""
     if form.is_valid():
@@ -41,7 +43,7 @@ def bureau_plan_list(request):
 @require_GET
 @login_required
 def supervision_list(request):
-    require(is_bureau(request.user, BureauRole.SUPERVISOR), _("此页面仅供质量督导员使用"))
+    require(is_bureau(request.user, BureauRole.SUPERVISOR), SUPERVISOR_ONLY)
     return render(request, "bureau/supervision_list.html", {"plans": selectors.plans_supervised_by(request.user)})
 
 
@@ -57,7 +59,7 @@ def _supervised_plan(request, plan_id: int) -> AssessmentPlan:
 @require_http_methods(["GET", "POST"])
 @login_required
 def supervision_report(request, plan_id: int):
-    require(is_bureau(request.user, BureauRole.SUPERVISOR), _("此页面仅供质量督导员使用"))
+    require(is_bureau(request.user, BureauRole.SUPERVISOR), SUPERVISOR_ONLY)
     plan = _supervised_plan(request, plan_id)
     require(is_plan_supervisor(request.user, plan), _("只有被指派的质量督导员可以提交督导报告"))
     form = SupervisionReportForm(request.POST or None, initial={"visited_on": plan.exam_date})
@@ -85,13 +87,13 @@ def supervision_report(request, plan_id: int):
 @require_GET
 @login_required
 def calendar_list(request):
-    require(can_view_bureau_records(request.user), _("此页面仅供人社局工作人员使用"))
+    require(can_view_bureau_records(request.user), BUREAU_STAFF_ONLY)
     today = timezone.localdate()
     return render(
         request,
         "bureau/calendar.html",
         {
-            "days": CalendarDay.objects.filter(day__year__gte=today.year - 1),
+            "days": calendar_days_since(today.year - 1),
             "form": CalendarDayForm(),
             "can_manage": can_manage_filings(request.user),
             "warning": calendar.calendar_warning(today, today.replace(year=today.year + 1)),
@@ -102,7 +104,7 @@ def calendar_list(request):
 @require_POST
 @login_required
 def calendar_day_set(request):
-    require(can_manage_filings(request.user), _("只有人社局管理员可以维护节假日安排"))
+    require(can_manage_filings(request.user), CALENDAR_REFUSED)
     form = CalendarDayForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("请填写日期并选择类型。"))

@@ -16,10 +16,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Organization
-from accounts.permissions import require
+from accounts.permissions import BUREAU_STAFF_ONLY, require
 from audit.models import RiskFlag, RiskSettings
 from bureau import dispatch, risk
-from bureau.permissions import can_handle_risk, can_view_risk
+from bureau.permissions import RISK_HANDLING_REFUSED, RISK_SETTINGS_REFUSED, can_handle_risk, can_view_risk
 from lib.web import apply_service_errors, error_text, paginate, querystring
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -76,12 +76,12 @@ class RiskSettingsForm(forms.Form):
 
 
 def _require_reader(request) -> None:
-    require(can_view_risk(request.user), _("此页面仅供人社局工作人员使用"))
+    require(can_view_risk(request.user), BUREAU_STAFF_ONLY)
 
 
 def _require_handler(request) -> None:
     _require_reader(request)
-    require(can_handle_risk(request.user), _("只有人社局管理员可以处理风险提示"))
+    require(can_handle_risk(request.user), RISK_HANDLING_REFUSED)
 
 
 def _filtered(request) -> tuple[RiskFilterForm, dict, object]:
@@ -136,7 +136,7 @@ def risk_scan_now(request):
 @login_required
 def risk_flag_detail(request, flag_id: int):
     _require_reader(request)
-    flag = get_object_or_404(RiskFlag.objects.select_related("organization", "handled_by"), pk=flag_id)
+    flag = risk.risk_flag_get(flag_id)
     return render(
         request,
         "bureau/risk_flag_detail.html",
@@ -193,7 +193,7 @@ def risk_settings(request):
     _require_reader(request)
     can_handle = can_handle_risk(request.user)
     if request.method == "POST":
-        require(can_handle, _("只有人社局管理员可以修改风险规则阈值"))
+        require(can_handle, RISK_SETTINGS_REFUSED)
     current = risk.risk_settings_get()
     initial = {name: getattr(current, name) for name in risk.THRESHOLDS}
     form = RiskSettingsForm(request.POST or None, initial=initial, read_only=not can_handle)

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,35 +19,28 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import Organization
 from accounts.permissions import is_bureau_reader, require
-from audit.events import EventType
 from audit.models import SubsidyRule
-from audit.services import audit_append
-from bureau import stats
-from bureau.permissions import can_edit_subsidy_rules
+from bureau import services, stats
+from bureau.forms import StatsFilterForm, SubsidyFilterForm, SubsidyRuleForm
+from bureau.permissions import SUBSIDY_RULES_REFUSED, can_edit_subsidy_rules
 from bureau.subsidies import (
-    MAX_YEAR,
-    MIN_YEAR,
     amounts_from_json,
     subsidy_notes,
     subsidy_report,
     subsidy_rule_for,
     subsidy_rule_set,
     subsidy_rule_template,
-    subsidy_sheets,
+    subsidy_rule_years,
 )
-from certify.models import Occupation
 from lib.charts import Series, bar_chart, line_chart
-from lib.excel import write_table
-from lib.levels import all_levels, level_choices
+from lib.levels import all_levels
 from lib.web import apply_service_errors, error_text
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TABLE_ROWS = 20  # longer lists (occupations, organisations) are complete in the export
 CHART_BARS = 15
 
@@ -59,68 +50,6 @@ def _require_reader(request) -> None:
 
 
 # --- forms ----------------------------------------------------------------------------------
-class OccupationChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj) -> str:
-        return f"{obj.name}（{obj.code}）"
-
-
-class StatsFilterForm(forms.Form):
-    date_from = forms.DateField(label=gettext_lazy("发证日期自"), required=False, widget=DATE)
-    date_to = forms.DateField(label=gettext_lazy("至"), required=False, widget=DATE)
-    organization = forms.ModelChoiceField(
-        label=gettext_lazy("评价机构"),
-        queryset=Organization.objects.order_by("name"),
-        required=False,
-        empty_label=gettext_lazy("全部机构"),
-    )
-    occupation = OccupationChoiceField(
-        label=gettext_lazy("职业"),
-        queryset=Occupation.objects.order_by("code", "edition"),
-        required=False,
-        empty_label=gettext_lazy("全部职业"),
-    )
-    level = forms.TypedChoiceField(label=gettext_lazy("等级"), required=False, coerce=int, empty_value=None)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["level"].choices = [("", _("全部等级")), *level_choices()]
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end and start > end:
-            self.add_error("date_to", _("结束日期不能早于开始日期，请重新选择"))
-        return data
-
-    def filters(self) -> stats.StatsFilter:
-        data = self.cleaned_data
-        return stats.StatsFilter(
-            date_from=data.get("date_from"),
-            date_to=data.get("date_to"),
-            organization_id=data["organization"].pk if data.get("organization") else None,
-            occupation_id=data["occupation"].pk if data.get("occupation") else None,
-            level=data.get("level"),
-        )
-
-    def describe(self) -> list[tuple[str, str]]:
-        """The chosen filters in words, for the export's first sheet."""
-        data = self.cleaned_data
-        start, end = data.get("date_from"), data.get("date_to")
-        dates = f"{start.isoformat() if start else _('不限')} — {end.isoformat() if end else _('不限')}"
-        level = data.get("level")
-        return [
-            (_("发证日期"), dates),
-            (_("评价机构"), data["organization"].name if data.get("organization") else _("全部机构")),
-            (
-                _("职业"),
-                self.fields["occupation"].label_from_instance(data["occupation"])
-                if data.get("occupation")
-                else _("全部职业"),
-            ),
-            (_("等级"), stats.level_label(level) if level else _("全部等级")),
-        ]
-
-
 def _filter_form(request) -> StatsFilterForm:
     """The filters from the query; a page opened without any starts at the last twelve months."""
     if request.GET:
@@ -245,111 +174,11 @@ def stats_export(request):
     if not form.is_valid():
         messages.error(request, _("筛选条件有误，请修改后再导出。"))
         return redirect(f"{reverse('bureau:stats')}?{request.GET.urlencode()}")
-    filters = form.filters()
-    content, overview = stats.stats_workbook(filters=filters, filter_text=form.describe())
-    with transaction.atomic():
-        audit_append(
-            actor=request.user,
-            event_type=EventType.CONSOLE_EXPORTED,
-            target=("bureau.stats", "certificates", _("证书统计")),
-            data={"report": "certificate_stats", "filters": filters.as_dict(), "certificates": overview.total.total},
-        )
+    content = services.stats_export(actor=request.user, filters=form.filters(), filter_text=form.describe())
     return _xlsx(content, f"certificate-stats-{timezone.localdate():%Y%m%d}.xlsx")
 
 
 # --- subsidies ------------------------------------------------------------------------------
-class SubsidyFilterForm(forms.Form):
-    year = forms.TypedChoiceField(label=gettext_lazy("年度"), coerce=int)
-    organization = forms.ModelChoiceField(
-        label=gettext_lazy("评价机构"),
-        queryset=Organization.objects.order_by("name"),
-        required=False,
-        empty_label=gettext_lazy("全部机构"),
-    )
-
-    def __init__(self, *args, years: list[int], **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["year"].choices = [(y, _("%(y)s 年度") % {"y": y}) for y in years]
-
-
-def _money_errors(min_value: str) -> dict:
-    return {
-        "required": _("请填写金额（元），不补贴的等级请填 0"),
-        "min_value": min_value,
-        "invalid": _("请填写金额（元），如 1500 或 1500.50"),
-        "max_decimal_places": _("金额最多保留两位小数（分）"),
-        "max_digits": _("金额过大，请核对"),
-        "max_whole_digits": _("金额过大，请核对"),
-    }
-
-
-class SubsidyRuleForm(forms.Form):
-    """One amount field per configured level (``amount_<code>``), then uplift, level and cap."""
-
-    year = forms.IntegerField(widget=forms.HiddenInput, min_value=MIN_YEAR, max_value=MAX_YEAR)
-    shortage_uplift_percent = forms.IntegerField(
-        label=gettext_lazy("急需紧缺职业上浮（%）"),
-        min_value=0,
-        max_value=100,
-        error_messages={
-            "required": gettext_lazy("请填写上浮比例，不上浮填 0"),
-            "invalid": gettext_lazy("上浮比例应为 0 到 100 之间的整数"),
-            "min_value": gettext_lazy("上浮比例应为 0 到 100 之间的整数"),
-            "max_value": gettext_lazy("上浮比例应为 0 到 100 之间的整数"),
-        },
-        help_text=gettext_lazy("省级政策：急需紧缺职业三级及以上证书最高上浮 30%；不上浮填 0"),
-    )
-    shortage_max_level = forms.TypedChoiceField(
-        label=gettext_lazy("上浮适用等级（该等级及以上）"),
-        coerce=int,
-        help_text=gettext_lazy("选“三级/高级工”表示三级、二级、一级证书均可上浮"),
-    )
-    organization_annual_cap = forms.DecimalField(
-        label=gettext_lazy("每家机构年度上限（元）"),
-        min_value=Decimal("0.01"),
-        decimal_places=2,
-        max_digits=12,
-        help_text=gettext_lazy("东莞市现行政策：每家企业最高 850,000 元"),
-        error_messages={
-            "required": gettext_lazy("请填写每家机构年度上限（元）"),
-            "min_value": gettext_lazy("年度上限应大于 0"),
-            "invalid": gettext_lazy("请填写金额（元），如 850000"),
-            "max_decimal_places": gettext_lazy("金额最多保留两位小数（分）"),
-            "max_digits": gettext_lazy("金额过大，请核对"),
-            "max_whole_digits": gettext_lazy("金额过大，请核对"),
-        },
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["shortage_max_level"].choices = level_choices()
-        for item in all_levels():
-            self.fields[f"amount_{item.code}"] = forms.DecimalField(
-                label=_("%(level)s 每证补贴（元）") % {"level": item.wording},
-                min_value=Decimal("0"),
-                decimal_places=2,
-                max_digits=10,
-                help_text=_("不补贴的等级填 0"),
-                error_messages=_money_errors(_("每证补贴不能小于 0，不补贴的等级请填 0")),
-            )
-        # the amounts first, in the order the levels are configured
-        self.order_fields(["year", *(f"amount_{item.code}" for item in all_levels())])
-
-    @property
-    def amount_names(self) -> str:
-        return ",".join(name for name in self.fields if name.startswith("amount_"))
-
-    def rule_data(self) -> dict:
-        data = self.cleaned_data
-        return {
-            "year": data["year"],
-            "amounts": {int(name.split("_", 1)[1]): data[name] for name in self.fields if name.startswith("amount_")},
-            "shortage_uplift_percent": data["shortage_uplift_percent"],
-            "shortage_max_level": data["shortage_max_level"],
-            "organization_annual_cap": data["organization_annual_cap"],
-        }
-
-
 def _rule_initial(year: int, rule: SubsidyRule | None) -> dict:
     initial: dict = {"year": year, "shortage_uplift_percent": 30, "shortage_max_level": 3}
     if rule is None:
@@ -366,7 +195,7 @@ def _rule_initial(year: int, rule: SubsidyRule | None) -> dict:
 
 def _years() -> list[int]:
     this_year = timezone.localdate().year
-    years = set(SubsidyRule.objects.values_list("year", flat=True))
+    years = subsidy_rule_years()
     years.update(range(this_year - 4, this_year + 2))
     return sorted(years, reverse=True)
 
@@ -459,7 +288,7 @@ def subsidy_page(request):
     filter_form, year, organization = _subsidy_filters(request, years)
     rule_form = None
     if request.method == "POST":
-        require(can_edit, _("只有人社局管理员可以修改补贴标准"))
+        require(can_edit, SUBSIDY_RULES_REFUSED)
         rule_form = SubsidyRuleForm(request.POST)
         if rule_form.is_valid():
             try:
@@ -511,19 +340,5 @@ def subsidy_export(request):
     except ValidationError as exc:
         messages.error(request, error_text(exc))
         return redirect(_subsidy_url(year, organization))
-    content = write_table(sheets=subsidy_sheets(report))
-    with transaction.atomic():
-        audit_append(
-            actor=request.user,
-            event_type=EventType.CONSOLE_EXPORTED,
-            target=report.rule,
-            organization=organization,
-            data={
-                "report": "subsidies",
-                "year": year,
-                "organization": organization.pk if organization else None,
-                "certificates": report.certificate_count,
-                "capped_total": report.capped_total,
-            },
-        )
+    content = services.subsidy_report_export(actor=request.user, report=report, organization=organization)
     return _xlsx(content, f"subsidies-{year}.xlsx")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from certify.models import Filing, Occupation, Standard, StandardLevel, StandardVersion, WorkType
+from certify.models import Filing, Occupation, Standard, StandardLevel, StandardVersion
 from certify.services.standards import LEVEL_FIELDS
 from lib.eligibility import Condition, Diploma
 from lib.levels import level_choices
@@ -206,11 +206,3 @@ def condition_initial(rules: list[dict]) -> list[dict]:
             }
         )
     return initial
-
-
-def work_type_for(occupation: Occupation, name: str) -> WorkType | None:
-    """An existing 工种 by name (None when blank); new names are created by the services."""
-    name = " ".join((name or "").split())
-    if not name:
-        return None
-    return WorkType.objects.filter(occupation=occupation, name=name).first()

@@ -183,10 +183,6 @@ class Certificate(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("certify:certificate_detail", args=[self.organization_id, self.pk])
 
-    @property
-    def is_current(self) -> bool:
-        return self.status != self.Status.REPLACED
-
 
 class ExportBatch(models.Model):
     """One export of certificates for the provincial/national database (上报文件)."""

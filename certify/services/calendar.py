@@ -15,9 +15,10 @@ from django.utils.translation import gettext as _
 
 from accounts.permissions import require
 from audit.events import EventType
+from audit.history import save_tracked
 from audit.services import audit_append
 from certify.models import CalendarDay
-from certify.permissions import can_manage_filings
+from certify.permissions import CALENDAR_REFUSED, can_manage_filings
 from lib import workdays
 
 
@@ -56,15 +57,14 @@ def calendar_warning(start: dt.date, end: dt.date) -> str:
 @transaction.atomic
 def calendar_day_set(*, actor, day: dt.date, is_working_day: bool, note: str = "") -> CalendarDay:
     """The bureau enters an official holiday or 调休 working day the package does not know yet."""
-    require(can_manage_filings(actor), _("只有人社局管理员可以维护节假日安排"))
+    require(can_manage_filings(actor), CALENDAR_REFUSED)
     entry = CalendarDay.objects.select_for_update(of=("self",)).filter(day=day).first()
     old = None if entry is None else entry.is_working_day
     if entry is not None and entry.is_working_day == is_working_day and entry.note == note.strip():
         raise ValidationError(_("没有变化"))
     entry = entry or CalendarDay(day=day)
     entry.is_working_day, entry.note = is_working_day, note.strip()
-    entry._history_user = actor
-    entry.save()
+    save_tracked(entry, actor=actor)
     audit_append(
         actor=actor,
         event_type=EventType.CALENDAR_DAY_SET,

@@ -14,12 +14,12 @@ from django.utils.translation import gettext as _
 
 from accounts.permissions import require
 from audit.events import EventType
-from audit.history import bulk_create_audited
+from audit.history import bulk_create_audited, save_tracked
 from audit.services import audit_append
 from certify.errors import ImportRejected
 from certify.models import Occupation, WorkType
 from certify.models.catalogue import OCCUPATION_CODE_RE
-from certify.permissions import can_manage_catalogue
+from certify.permissions import CATALOGUE_REFUSED, SHORTAGE_REFUSED, can_manage_catalogue
 from lib.chain import diff
 from lib.excel import Column, read_table
 
@@ -120,7 +120,7 @@ def catalogue_import(*, actor, file, filename: str = "") -> CatalogueImportResul
 
     Raises ImportRejected (listing every bad row) and writes nothing when any row is wrong.
     """
-    require(can_manage_catalogue(actor), _("只有人社局管理员可以导入职业目录"))
+    require(can_manage_catalogue(actor), CATALOGUE_REFUSED)
     content = file.read() if hasattr(file, "read") else Path(file).read_bytes()
     table = read_table(io.BytesIO(content), columns=CATALOGUE_COLUMNS, filename=filename, max_rows=20000)
     wanted = _validate(table)
@@ -156,9 +156,7 @@ def _apply(*, actor, wanted: dict, rows: int, filename: str, content: bytes) -> 
         if after != before:
             for key, value in after.items():
                 setattr(occupation, key, value)
-            occupation._history_user = actor
-            occupation._change_reason = _("导入职业目录")
-            occupation.save()
+            save_tracked(occupation, actor=actor, reason=_("导入职业目录"))
             updated.append(f"{code} {diff(before, after)}")
     created = bulk_create_audited(Occupation, new_occupations, actor=actor, reason=_("导入职业目录"))
     by_key = {**existing, **{(o.code, o.edition): o for o in created}}
@@ -201,14 +199,13 @@ def catalogue_import_builtin(*, actor) -> CatalogueImportResult:
 @transaction.atomic
 def occupation_set_shortage(*, actor, occupation: Occupation, is_shortage: bool) -> Occupation:
     """The bureau keeps the local 急需紧缺 list (it raises subsidies, domain.md §8)."""
-    require(can_manage_catalogue(actor), _("只有人社局管理员可以维护急需紧缺职业"))
+    require(can_manage_catalogue(actor), SHORTAGE_REFUSED)
     occupation = Occupation.objects.select_for_update(of=("self",)).get(pk=occupation.pk)
     if occupation.is_shortage == is_shortage:
         raise ValidationError(_("没有变化"))
     old = occupation.is_shortage
     occupation.is_shortage = is_shortage
-    occupation._history_user = actor
-    occupation.save(update_fields=["is_shortage"])
+    save_tracked(occupation, actor=actor, fields=["is_shortage"])
     audit_append(
         actor=actor,
         event_type=EventType.OCCUPATION_UPDATED,
@@ -233,6 +230,5 @@ def resolve_work_type(*, actor, occupation: Occupation, value) -> WorkType | Non
     work_type = WorkType.objects.filter(occupation=occupation, name=name).first()
     if work_type is None:
         work_type = WorkType(occupation=occupation, name=name)
-        work_type._history_user = actor
-        work_type.save()
+        save_tracked(work_type, actor=actor)
     return work_type

@@ -13,13 +13,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Organization, User
-from accounts.permissions import can_view_org, can_view_personal_data, has_org_perm, is_bureau, require
-from accounts.roles import BureauRole, OrgPerm
+from accounts.permissions import can_view_org, can_view_personal_data, require
 from audit.events import EventType
+from audit.history import save_tracked
 from audit.services import audit_append
 from certify import dispatch
 from certify.models import Certificate, IssuanceBatch, Seal
-from certify.permissions import can_issue
+from certify.permissions import (
+    CHANGE_STATUS_REFUSED,
+    CORRECT_REFUSED,
+    SEAL_REFUSED,
+    can_change_certificates,
+    can_issue,
+    can_upload_seal,
+)
 from certify.services.payload import EMPTY_WORK_TYPE, sign
 from certify.services.rendering import certificate_view_copy_pdf
 from lib.chain import diff
@@ -27,11 +34,6 @@ from lib.images import ImageRejected, normalise_seal
 
 C = Certificate.Status
 CORRECTABLE = ("holder_name", "work_type_name")
-
-
-def can_change_certificates(user, organization: Organization) -> bool:
-    """Operators and org admins of the issuing organisation; the bureau admin too (bureau service)."""
-    return has_org_perm(user, OrgPerm.REVOKE_CERTIFICATES, organization) or is_bureau(user, BureauRole.BUREAU_ADMIN)
 
 
 def _locked(certificate: Certificate) -> Certificate:
@@ -59,9 +61,12 @@ def _change(*, actor, certificate: Certificate, to: str, event_type: EventType, 
     certificate.status, certificate.status_changed_at = to, timezone.now()
     certificate.revoked_at = certificate.status_changed_at if to == C.REVOKED else None
     certificate.reason_category, certificate.reason = category, reason
-    certificate._history_user = actor
-    certificate._change_reason = reason
-    certificate.save(update_fields=["status", "status_changed_at", "revoked_at", "reason_category", "reason"])
+    save_tracked(
+        certificate,
+        actor=actor,
+        reason=reason,
+        fields=["status", "status_changed_at", "revoked_at", "reason_category", "reason"],
+    )
     audit_append(
         actor=actor,
         event_type=event_type,
@@ -95,7 +100,7 @@ def certificate_revoke(*, actor: User, certificate: Certificate, category: str, 
 @transaction.atomic
 def certificate_suspend(*, actor: User, certificate: Certificate, reason: str) -> Certificate:
     certificate = _locked(certificate)
-    require(can_change_certificates(actor, certificate.organization), _("您没有变更本机构证书状态的权限"))
+    require(can_change_certificates(actor, certificate.organization), CHANGE_STATUS_REFUSED)
     _current(certificate)
     if certificate.status != C.VALID:
         raise ValidationError(_("只有有效的证书可以暂停"))
@@ -111,7 +116,7 @@ def certificate_suspend(*, actor: User, certificate: Certificate, reason: str) -
 @transaction.atomic
 def certificate_reinstate(*, actor: User, certificate: Certificate, reason: str) -> Certificate:
     certificate = _locked(certificate)
-    require(can_change_certificates(actor, certificate.organization), _("您没有变更本机构证书状态的权限"))
+    require(can_change_certificates(actor, certificate.organization), CHANGE_STATUS_REFUSED)
     if certificate.status != C.SUSPENDED:
         raise ValidationError(_("只有暂停的证书可以恢复"))
     return _change(
@@ -145,9 +150,7 @@ def certificate_reissue(*, actor: User, certificate: Certificate, reason: str) -
         sign(certificate)
         fields += ["check_code_token", "legacy_signature", "legacy_key_id", "signature", "key_id"]
         data["check_code_added"] = True
-    certificate._history_user = actor
-    certificate._change_reason = reason
-    certificate.save(update_fields=fields)
+    save_tracked(certificate, actor=actor, reason=reason, fields=fields)
     audit_append(
         actor=actor,
         event_type=EventType.CERTIFICATE_REISSUED,
@@ -165,7 +168,7 @@ def certificate_correct(*, actor: User, certificate: Certificate, reason: str, *
     """A wrong printed field: a new version with the same number and a new signature; the old
     version is marked replaced, so its QR reports the correction."""
     certificate = _locked(certificate)
-    require(can_change_certificates(actor, certificate.organization), _("您没有更正本机构证书的权限"))
+    require(can_change_certificates(actor, certificate.organization), CORRECT_REFUSED)
     _current(certificate)
     if certificate.status == C.REVOKED:
         raise ValidationError(_("已撤销的证书不能更正"))
@@ -197,19 +200,14 @@ def certificate_correct(*, actor: User, certificate: Certificate, reason: str, *
     if "holder_name" in cleaned and certificate.person.name != cleaned["holder_name"]:
         person = certificate.person
         person.name = cleaned["holder_name"]
-        person._history_user = actor
-        person._change_reason = reason
-        person.save(update_fields=["name"])
+        save_tracked(person, actor=actor, reason=reason, fields=["name"])
     new.photo.name = certificate.photo.name
     # New paper, new 查验码; the replaced version's QR and code no longer open the holder's copy.
     new.check_code_token, new.legacy_signature, new.legacy_key_id = "", "", ""
     sign(new)
-    new._history_user = actor
-    new.save()
+    save_tracked(new, actor=actor)
     certificate.status, certificate.status_changed_at = C.REPLACED, timezone.now()
-    certificate._history_user = actor
-    certificate._change_reason = reason
-    certificate.save(update_fields=["status", "status_changed_at"])
+    save_tracked(certificate, actor=actor, reason=reason, fields=["status", "status_changed_at"])
     audit_append(
         actor=actor,
         event_type=EventType.CERTIFICATE_CORRECTED,
@@ -225,7 +223,7 @@ def certificate_correct(*, actor: User, certificate: Certificate, reason: str, *
 @transaction.atomic
 def seal_upload(*, actor: User, organization: Organization, data: bytes) -> Seal:
     """The seal printed on the organisation's certificates: checked and normalised with Pillow."""
-    require(has_org_perm(actor, OrgPerm.MANAGE_MEMBERS, organization), _("只有机构管理员可以上传印章"))
+    require(can_upload_seal(actor, organization), SEAL_REFUSED)
     try:
         png = normalise_seal(data)
     except ImageRejected as exc:
@@ -236,8 +234,7 @@ def seal_upload(*, actor: User, organization: Organization, data: bytes) -> Seal
     old = seal.image.name if seal.pk else ""
     seal.image.save(f"seal-{organization.pk}.png", ContentFile(png), save=False)
     seal.uploaded_by = actor
-    seal._history_user = actor
-    seal.save()
+    save_tracked(seal, actor=actor)
     audit_append(
         actor=actor,
         event_type=EventType.SEAL_UPLOADED,

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.permissions import require
+from accounts.permissions import can_view_personal_data, require
 from audit.events import EventType
 from audit.history import save_tracked
 from audit.services import audit_append
@@ -455,3 +455,18 @@ def enrolment_set_photo(*, actor: User, enrolment: Enrolment, data: bytes) -> En
 def person_id_number(person: Person) -> str:
     """The full ID number, decrypted for a role that needs it (callers check permission and log)."""
     return pii.decrypt(person.id_number_token)
+
+
+def person_id_number_reveal(*, actor: User, enrolment: Enrolment) -> str:
+    """The full ID number for a role that needs it; every look is written to the audit trail."""
+    organization = enrolment.organization
+    require(can_view_personal_data(actor, organization), _("您没有查看完整证件号码的权限"))
+    with transaction.atomic():
+        audit_append(
+            actor=actor,
+            event_type=EventType.PERSONAL_DATA_VIEWED,
+            target=enrolment,
+            organization=organization,
+            data={"field": "id_number", "person": enrolment.person_id, "masked": enrolment.person.id_number_masked},
+        )
+    return person_id_number(enrolment.person)

@@ -14,10 +14,11 @@ from django.utils.translation import gettext as _
 from accounts.models import Organization
 from accounts.permissions import require
 from audit.events import EventType
+from audit.history import save_tracked
 from audit.services import audit_append
 from certify.conf import conf
 from certify.models import Filing, FilingScope, Occupation, WorkType
-from certify.permissions import can_manage_filings
+from certify.permissions import FILINGS_REFUSED, can_manage_filings
 from certify.services.catalogue import resolve_work_type
 from lib.levels import is_valid_level, level_wording
 
@@ -104,13 +105,6 @@ def filing_coverage(
     return Coverage(False, message, filing, level_scopes[0])
 
 
-def require_coverage(**kwargs) -> Coverage:
-    coverage = filing_coverage(**kwargs)
-    if not coverage.ok:
-        raise ValidationError(coverage.message, code="not_covered")
-    return coverage
-
-
 # --- writes -----------------------------------------------------------------------------
 def _levels_text(levels) -> str:
     codes = sorted({int(c) for c in levels}, reverse=True)
@@ -131,19 +125,13 @@ def _scope_describe(scope: FilingScope) -> dict:
     }
 
 
-def _track(obj, actor, reason: str = "") -> None:
-    obj._history_user = actor
-    obj._change_reason = reason or None
-
-
 def _add_or_extend_scope(*, actor, filing: Filing, spec: ScopeSpec) -> tuple[FilingScope, str | None]:
     work_type = resolve_work_type(actor=actor, occupation=spec.occupation, value=spec.work_type)
     levels = _levels_text(spec.levels)
     scope = FilingScope.objects.filter(filing=filing, occupation=spec.occupation, work_type=work_type).first()
     if scope is None:
         scope = FilingScope(filing=filing, occupation=spec.occupation, work_type=work_type, levels=levels)
-        _track(scope, actor)
-        scope.save()
+        save_tracked(scope, actor=actor)
         return scope, None
     merged = _levels_text(set(scope.levels) | set(levels))
     if merged == scope.levels:
@@ -152,8 +140,7 @@ def _add_or_extend_scope(*, actor, filing: Filing, spec: ScopeSpec) -> tuple[Fil
         )
     old = scope.levels
     scope.levels = merged
-    _track(scope, actor)
-    scope.save(update_fields=["levels"])
+    save_tracked(scope, actor=actor, fields=["levels"])
     return scope, old
 
 
@@ -168,7 +155,7 @@ def filing_create(
     scopes: list[ScopeSpec],
     notes: str = "",
 ) -> Filing:
-    require(can_manage_filings(actor), _("只有人社局管理员可以登记备案"))
+    require(can_manage_filings(actor), FILINGS_REFUSED)
     number = (number or "").strip()
     if not number:
         raise ValidationError({"number": _("请填写备案编号")})
@@ -186,10 +173,9 @@ def filing_create(
         notes=notes.strip(),
         created_by=actor,
     )
-    _track(filing, actor)
     try:
         with transaction.atomic():
-            filing.save()
+            save_tracked(filing, actor=actor)
     except IntegrityError as exc:
         raise ValidationError({"number": _("备案编号 %(number)s 已存在") % {"number": number}}) from exc
     rows = []
@@ -264,8 +250,7 @@ def filing_renew(*, actor, filing: Filing, valid_until: dt.date, today: dt.date 
     old = filing.valid_until
     filing.valid_until = valid_until
     filing.renewal_count += 1
-    _track(filing, actor, _("备案续期"))
-    filing.save(update_fields=["valid_until", "renewal_count"])
+    save_tracked(filing, actor=actor, reason=_("备案续期"), fields=["valid_until", "renewal_count"])
     audit_append(
         actor=actor,
         event_type=EventType.FILING_RENEWED,
@@ -286,8 +271,7 @@ def _change_status(*, actor, filing: Filing, to: str, reason: str, event_type: E
     filing.status = to
     filing.status_reason = reason
     filing.status_changed_at = timezone.now()
-    _track(filing, actor, reason)
-    filing.save(update_fields=["status", "status_reason", "status_changed_at"])
+    save_tracked(filing, actor=actor, reason=reason, fields=["status", "status_reason", "status_changed_at"])
     audit_append(
         actor=actor,
         event_type=event_type,

@@ -17,19 +17,21 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Organization, User
 from accounts.permissions import require
 from audit.events import EventType
+from audit.history import save_tracked
 from audit.services import audit_append
 from certify import dispatch
+from certify.actions import Act, require_action
 from certify.models import AssessmentPlan, Certificate, Enrolment, IssuanceBatch, NumberCounter, Person, Result
-from certify.permissions import can_issue
-from certify.services.filings import filing_coverage
+from certify.permissions import ISSUE_REFUSED, can_issue
+from certify.services.issue_rules import held_elsewhere, held_reason, issuance_candidates, issuance_problems
 from certify.services.payload import EMPTY_WORK_TYPE, sign
+from certify.services.plan_base import lock_plan
 from lib import numbering
 
 
@@ -86,99 +88,22 @@ def check_supplied_number(*, number: str, organization: Organization, year: int,
     return number
 
 
-def held_elsewhere(person: Person, *, occupation, work_type, level: int, exclude_enrolment=None):
-    """A current, valid certificate of this person for the same occupation, 工种 and level."""
-    qs = Certificate.objects.filter(
-        person=person,
-        occupation=occupation,
-        level=level,
-        status__in=[Certificate.Status.VALID, Certificate.Status.SUSPENDED],
-    ).filter(Q(work_type=work_type) if work_type else Q(work_type__isnull=True))
-    if exclude_enrolment is not None:
-        qs = qs.exclude(enrolment=exclude_enrolment)
-    return qs.first()
-
-
-def held_reason(other: Certificate, plan: AssessmentPlan) -> str:
-    """Why a candidate gets no certificate: the number only when this organisation issued it —
-    another organisation's certificate is never named to a clerk (the bureau sees such duplicates)."""
-    if other.organization_id == plan.organization_id:
-        return _("已持有本机构颁发的同职业同等级证书 %(n)s") % {"n": other.number}
-    return _("已持有其他评价机构颁发的同职业同等级有效证书，不能重复发证；如有疑问请联系人社局")
-
-
-def issuance_candidates(plan: AssessmentPlan) -> tuple[list[Enrolment], list[dict]]:
-    """Passing candidates still without a certificate, and those passed over (with the reason)."""
-    passing = (
-        Enrolment.objects.filter(plan=plan, status=Enrolment.Status.REGISTERED, result__outcome=Result.Outcome.PASS)
-        .exclude(certificates__version=1)
-        .select_related("person")
-        .order_by("pk")
-    )
-    to_issue, skipped = [], []
-    for enrolment in passing:
-        other = held_elsewhere(
-            enrolment.person,
-            occupation=plan.occupation,
-            work_type=plan.work_type,
-            level=plan.level,
-            exclude_enrolment=enrolment,
-        )
-        if other is not None:
-            skipped.append(
-                {"enrolment": enrolment.pk, "name": enrolment.person.name, "reason": held_reason(other, plan)}
-            )
-        else:
-            to_issue.append(enrolment)
-    return to_issue, skipped
-
-
-def issuance_problems(plan: AssessmentPlan, issue_date: dt.date) -> list[str]:
-    """Everything that blocks issuing this plan's certificates, in words a clerk acts on."""
-    if plan.status != AssessmentPlan.Status.CLOSED:
-        return [
-            _("评价计划尚未结束：公示期满且异议处理完毕后方可发证（当前：%(s)s）") % {"s": plan.get_status_display()}
-        ]
-    problems = []
-    if plan.publicity_end and issue_date <= plan.publicity_end:
-        problems.append(_("发证日期须在公示期满之后（公示截止 %(end)s）") % {"end": plan.publicity_end.isoformat()})
-    coverage = filing_coverage(
-        organization=plan.organization,
-        occupation=plan.occupation,
-        work_type=plan.work_type,
-        level=plan.level,
-        on=issue_date,
-    )
-    if not coverage.ok:
-        problems.append(coverage.message)
-    to_issue, _skipped = issuance_candidates(plan)
-    if not to_issue:
-        problems.append(_("没有待发证的合格考生"))
-    missing = [e.person.name for e in to_issue if not e.photo]
-    if missing:
-        problems.append(_("以下考生尚未上传证件照，不能发证：%(names)s") % {"names": "、".join(missing)})
-    return problems
-
-
 @transaction.atomic
 def issuance_request(*, actor: User, plan: AssessmentPlan, issue_date: dt.date | None = None) -> IssuanceBatch:
     """The operator's one action. Refused with every reason; on success the job runs after commit."""
-    plan = AssessmentPlan.objects.select_for_update(of=("self",)).select_related("organization").get(pk=plan.pk)
-    require(can_issue(actor, plan.organization), _("您没有核发本机构证书的权限"))
+    plan = lock_plan(plan)
+    require(can_issue(actor, plan.organization), ISSUE_REFUSED)
     batch = IssuanceBatch.objects.select_for_update(of=("self",)).filter(plan=plan).first()
     if batch is not None and batch.status in (IssuanceBatch.Status.PENDING, IssuanceBatch.Status.RUNNING):
         pending = batch.certificates.filter(pdf_status=Certificate.PdfStatus.PENDING).exists()
         if batch.status == IssuanceBatch.Status.PENDING or pending:
             raise ValidationError(_("本计划的证书正在核发中，请在进度页面查看，不要重复提交"))
     issue_date = batch.issue_date if batch is not None else (issue_date or timezone.localdate())
-    problems = issuance_problems(plan, issue_date)
-    if problems:
-        raise ValidationError(problems)
+    require_action(Act.ISSUE, plan=plan, actor=actor, today=issue_date)
     if batch is None:
         batch = IssuanceBatch(organization=plan.organization, plan=plan, issue_date=issue_date, requested_by=actor)
     batch.status, batch.error = IssuanceBatch.Status.PENDING, ""
-    batch._history_user = actor
-    batch.save()
+    save_tracked(batch, actor=actor)
     to_issue, skipped = issuance_candidates(plan)
     audit_append(
         actor=actor,
@@ -247,10 +172,9 @@ def issue_one(
     _snapshot(certificate, enrolment, plan)
     sign(certificate)
     certificate.photo.name = _copy_photo(enrolment, number)
-    certificate._history_user = actor
     try:
         with transaction.atomic():
-            certificate.save()
+            save_tracked(certificate, actor=actor)
     except IntegrityError as exc:
         raise ValidationError(_("%(name)s 的证书已核发，不能重复发证") % {"name": enrolment.person.name}) from exc
     audit_append(
@@ -286,8 +210,7 @@ def issuance_allocate(*, batch_id: int) -> list[int]:
         to_issue, skipped = issuance_candidates(plan)
         if problems and to_issue:
             batch.status, batch.error = IssuanceBatch.Status.FAILED, "；".join(problems)
-            batch._history_user = batch.requested_by
-            batch.save(update_fields=["status", "error"])
+            save_tracked(batch, actor=batch.requested_by, fields=["status", "error"])
             audit_append(
                 actor=batch.requested_by,
                 event_type=EventType.ISSUANCE_FAILED,
@@ -300,8 +223,7 @@ def issuance_allocate(*, batch_id: int) -> list[int]:
             # The batch row changes first, so its history row is bound into the first issue event.
             batch.status, batch.skipped = IssuanceBatch.Status.RUNNING, skipped
             batch.allocated_at = batch.allocated_at or timezone.now()
-            batch._history_user = batch.requested_by
-            batch.save(update_fields=["status", "skipped", "allocated_at"])
+            save_tracked(batch, actor=batch.requested_by, fields=["status", "skipped", "allocated_at"])
         issued = [
             issue_one(
                 actor=batch.requested_by,

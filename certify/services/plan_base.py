@@ -33,11 +33,3 @@ def plan_event(
 def active_enrolments(plan: AssessmentPlan) -> QuerySet[Enrolment]:
     """The candidates who count: registered, not withdrawn."""
     return Enrolment.objects.filter(plan=plan, status=Enrolment.Status.REGISTERED)
-
-
-def delete_tracked(obj, *, actor: User, reason: str = "") -> None:
-    """Delete an audited row so its last history row names who removed it (the counterpart of
-    ``audit.history.save_tracked``)."""
-    obj._history_user = actor
-    obj._change_reason = reason or None
-    obj.delete()

@@ -29,7 +29,7 @@ from certify.models import (
 from certify.permissions import can_approve_results
 from certify.services import calendar
 from certify.services.filings import filing_coverage
-from certify.services.issuing import issuance_problems
+from certify.services.issue_rules import issuance_problems
 from certify.services.plan_base import active_enrolments
 
 

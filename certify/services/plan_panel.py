@@ -12,10 +12,10 @@ from guardian.shortcuts import assign_perm, remove_perm
 from accounts.models import Membership, User
 from accounts.roles import Role
 from audit.events import EventType
-from audit.history import save_tracked
+from audit.history import delete_tracked, save_tracked
 from certify.actions import Act, require_action
 from certify.models import AssessmentPlan, Enrolment, PlanAssessor, RecusalRelation
-from certify.services.plan_base import delete_tracked, lock_plan, plan_event
+from certify.services.plan_base import lock_plan, plan_event
 
 
 @transaction.atomic

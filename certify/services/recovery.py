@@ -31,10 +31,11 @@ from accounts.models import User
 from accounts.permissions import require
 from audit.actors import system_actor
 from audit.events import EventType
+from audit.history import save_tracked
 from audit.services import audit_append
 from certify import dispatch
 from certify.models import Certificate, IssuanceBatch
-from certify.permissions import can_issue
+from certify.permissions import ISSUE_REFUSED, can_issue
 
 logger = logging.getLogger(__name__)
 B = IssuanceBatch.Status
@@ -67,8 +68,7 @@ def certificate_job_failed(*, certificate_id: int, error: str) -> bool:
     if certificate is None or certificate.pdf_status == P.DONE:
         return False
     certificate.pdf_status, certificate.pdf_error = P.FAILED, error[:500]
-    certificate._history_user = actor
-    certificate.save(update_fields=["pdf_status", "pdf_error"])
+    save_tracked(certificate, actor=actor, fields=["pdf_status", "pdf_error"])
     audit_append(
         actor=actor,
         event_type=EventType.CERTIFICATE_PDF_FAILED,
@@ -90,8 +90,7 @@ def batch_job_failed(*, batch_id: int, error: str) -> bool:
     if batch is None or batch.status == B.DONE:
         return False
     batch.status, batch.error = B.FAILED, error[:1000]
-    batch._history_user = actor
-    batch.save(update_fields=["status", "error"])
+    save_tracked(batch, actor=actor, fields=["status", "error"])
     audit_append(
         actor=actor,
         event_type=EventType.ISSUANCE_FAILED,
@@ -122,18 +121,16 @@ def issuance_retry(*, actor: User, batch: IssuanceBatch) -> IssuanceBatch:
     """The operator's one button for a failed batch: allocation again if it never finished,
     every failed PDF again, and the combined file."""
     batch = IssuanceBatch.objects.select_for_update(of=("self",)).select_related("organization").get(pk=batch.pk)
-    require(can_issue(actor, batch.organization), _("您没有核发本机构证书的权限"))
+    require(can_issue(actor, batch.organization), ISSUE_REFUSED)
     if batch.status != B.FAILED:
         raise ValidationError(_("只有出错的批次可以重试"))
     failed = list(Certificate.objects.select_for_update(of=("self",)).filter(batch=batch, pdf_status=P.FAILED))
     for certificate in failed:
         certificate.pdf_status, certificate.pdf_error = P.PENDING, ""
-        certificate._history_user = actor
-        certificate.save(update_fields=["pdf_status", "pdf_error"])
+        save_tracked(certificate, actor=actor, fields=["pdf_status", "pdf_error"])
     allocated = batch.allocated_at is not None
     batch.status, batch.error = (B.RUNNING if allocated else B.PENDING), ""
-    batch._history_user = actor
-    batch.save(update_fields=["status", "error"])
+    save_tracked(batch, actor=actor, fields=["status", "error"])
     audit_append(
         actor=actor,
         event_type=EventType.ISSUANCE_RETRIED,

@@ -24,16 +24,18 @@ from accounts.models import User
 from accounts.permissions import require
 from audit.actors import system_actor
 from audit.events import EventType
+from audit.history import save_tracked
 from audit.services import audit_append
 from certify import dispatch
 from certify.models import Certificate, IssuanceBatch
-from certify.pdf import missing_glyphs, render_certificate_pdf, render_certificates_pdf
-from certify.permissions import can_issue
+from certify.pdf import render_certificate_pdf, render_certificates_pdf
+from certify.permissions import ISSUE_REFUSED, can_issue
 from certify.services.payload import EMPTY_WORK_TYPE, check_code_of, id_number_of, verify_url
 from certify.services.recovery import batch_settle, certificate_job_failed, describe_failure
 from lib.checkcode import format_check_code
 from lib.files import private_dir
 from lib.identifiers import mask_id_number
+from lib.pdf_fonts import missing_glyphs
 
 logger = logging.getLogger(__name__)
 
@@ -138,8 +140,7 @@ def _record_pdf(*, certificate_id: int, actor: User, temp_name: str, data: bytes
     digest = hashlib.sha256(data).hexdigest()
     certificate.pdf.name, certificate.pdf_sha256 = final, digest
     certificate.pdf_status, certificate.pdf_error = Certificate.PdfStatus.DONE, ""
-    certificate._history_user = actor
-    certificate.save(update_fields=["pdf", "pdf_sha256", "pdf_status", "pdf_error"])
+    save_tracked(certificate, actor=actor, fields=["pdf", "pdf_sha256", "pdf_status", "pdf_error"])
     audit_append(
         actor=actor,
         event_type=EventType.CERTIFICATE_PDF_RENDERED,
@@ -179,8 +180,7 @@ def batch_render(*, batch_id: int) -> bool:
         old = batch.combined_pdf.name
         batch.combined_pdf.name, batch.combined_pdf_sha256 = name, fingerprint
         batch.status = IssuanceBatch.Status.DONE
-        batch._history_user = actor
-        batch.save(update_fields=["combined_pdf", "combined_pdf_sha256", "status"])
+        save_tracked(batch, actor=actor, fields=["combined_pdf", "combined_pdf_sha256", "status"])
         audit_append(
             actor=actor,
             event_type=EventType.ISSUANCE_COMPLETED,
@@ -198,18 +198,16 @@ def certificate_pdf_retry(*, actor: User, certificate: Certificate) -> Certifica
     certificate = (
         Certificate.objects.select_for_update(of=("self",)).select_related("organization").get(pk=certificate.pk)
     )
-    require(can_issue(actor, certificate.organization), _("您没有核发本机构证书的权限"))
+    require(can_issue(actor, certificate.organization), ISSUE_REFUSED)
     if certificate.pdf_status != Certificate.PdfStatus.FAILED:
         raise ValidationError(_("只有生成失败的证书可以重试"))
     certificate.pdf_status, certificate.pdf_error = Certificate.PdfStatus.PENDING, ""
-    certificate._history_user = actor
-    certificate.save(update_fields=["pdf_status", "pdf_error"])
+    save_tracked(certificate, actor=actor, fields=["pdf_status", "pdf_error"])
     batch = certificate.batch
     if batch is not None and batch.status == IssuanceBatch.Status.FAILED and batch.allocated_at:
         # the batch finished with failures; it runs again until this one is done or fails again
         batch.status, batch.error = IssuanceBatch.Status.RUNNING, ""
-        batch._history_user = actor
-        batch.save(update_fields=["status", "error"])
+        save_tracked(batch, actor=actor, fields=["status", "error"])
     audit_append(
         actor=actor,
         event_type=EventType.CERTIFICATE_PDF_RETRIED,

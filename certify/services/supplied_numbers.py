@@ -12,14 +12,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.permissions import require
 from audit.events import EventType
 from audit.history import bulk_update_audited
 from audit.services import audit_append
+from certify.actions import Act, require_action
 from certify.errors import ImportRejected
 from certify.models import AssessmentPlan, Certificate, Enrolment, Result
-from certify.permissions import can_issue
 from certify.services.issuing import check_supplied_number
+from certify.services.plan_base import lock_plan
 from lib import numbering, pii
 from lib.excel import Column, read_table
 
@@ -36,10 +36,8 @@ def supplied_number_columns() -> list[Column]:
 def supplied_numbers_import(*, actor: User, plan: AssessmentPlan, file, filename: str = "") -> int:
     """Numbers the province assigned (Guangdong may supply them): one per passing candidate, each
     validated (format, level digit, year, organisation segment, unused), all or nothing."""
-    plan = AssessmentPlan.objects.select_for_update(of=("self",)).select_related("organization").get(pk=plan.pk)
-    require(can_issue(actor, plan.organization), _("您没有核发本机构证书的权限"))
-    if plan.status != AssessmentPlan.Status.CLOSED:
-        raise ValidationError(_("评价计划结束后才能导入省级下发的证书编号"))
+    plan = lock_plan(plan)
+    require_action(Act.SUPPLIED_NUMBERS, plan=plan, actor=actor)
     content = file.read() if hasattr(file, "read") else file
     table = read_table(io.BytesIO(content), columns=supplied_number_columns(), filename=filename)
     passing = {}

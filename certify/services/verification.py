@@ -19,30 +19,21 @@ Only the worker's own copy writes anything: one audit event per attempt.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 import logging
-import time
 import unicodedata
 from dataclasses import dataclass, field
 
-from django.conf import settings
-from django.core.cache import cache
-from django.core.files.storage import default_storage
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from audit.events import EventType
-from audit.services import audit_append
 from certify.keys import certificate_keyring
 from certify.models import Certificate, Filing
 from certify.pdf import CERTIFICATE_LOOKUP_URL, ORGANIZATION_LOOKUP_URL
 from certify.services.filings import filing_coverage
-from certify.services.payload import EMPTY_WORK_TYPE, check_code_of, id_number_of, payload_of
+from certify.services.payload import EMPTY_WORK_TYPE, id_number_of, payload_of
 from lib import numbering
-from lib.checkcode import normalise_check_code
 from lib.identifiers import mask_id_number, mask_name
 from lib.keyring import ALG
 from lib.payload import PAYLOAD_VERSION, PAYLOAD_VERSIONS
@@ -150,11 +141,11 @@ def verification_by_signature(*, number: str, signature: str, key_id: str) -> Ve
     # 查验码, the first paper's legacy signature); the cryptographic check below proves integrity.
     matched, payload_version = None, PAYLOAD_VERSION
     for candidate in versions:
-        if _same(candidate.signature, signature) and _same(candidate.key_id, key_id):
+        if same_text(candidate.signature, signature) and same_text(candidate.key_id, key_id):
             matched = candidate
             break
         legacy = candidate.legacy_signature
-        if legacy and _same(legacy, signature) and _same(candidate.legacy_key_id, key_id):
+        if legacy and same_text(legacy, signature) and same_text(candidate.legacy_key_id, key_id):
             matched, payload_version = candidate, 1
             break
     if matched is None or not _signature_holds(matched, signature=signature, key_id=key_id, version=payload_version):
@@ -170,7 +161,7 @@ def verification_by_name(*, number: str, name: str) -> Verification:
         return not_found()
     versions = _versions(number)
     current = _current_of(versions)
-    if current is None or not _same(unicodedata.normalize("NFC", current.holder_name).strip(), name):
+    if current is None or not same_text(unicodedata.normalize("NFC", current.holder_name).strip(), name):
         return not_found()
     if not _signature_holds(current, signature=current.signature, key_id=current.key_id):
         return not_found()
@@ -186,107 +177,6 @@ def not_found() -> Verification:
         integrity=Check(False, _("内容未被篡改"), detail, "none", state),
         issuer=Check(False, _("发证机构已备案"), detail, "none", state),
         status=Check(False, _("证书状态"), detail, "none", state),
-    )
-
-
-def pdf_available(certificate: Certificate) -> bool:
-    return (
-        certificate.pdf_status == Certificate.PdfStatus.DONE
-        and bool(certificate.pdf.name)
-        and default_storage.exists(certificate.pdf.name)
-    )
-
-
-def copy_supported(certificate: Certificate) -> bool:
-    """The holder's self-service copy needs the 查验码 printed on a version-2 certificate."""
-    return bool(certificate.check_code_token)
-
-
-def certificate_worker_copy(*, certificate: Certificate, check_code: str, name: str) -> CopyAnswer:
-    """Do the 查验码 and the full name typed match the paper? Every attempt is audited with its
-    outcome only (never what was typed). Failures are counted per certificate in the shared
-    cache; after each run of failures the certificate's copy is locked, each time for longer, so
-    the 80-bit code cannot be walked. Nobody is signed in, so the named system actor "public"
-    stands in; the audit log records the client's IP from the request context."""
-    from audit.actors import system_actor
-
-    locked_for = copy_lock_remaining(certificate.number)
-    if locked_for:
-        ok, outcome = False, "locked"
-    else:
-        code = normalise_check_code(check_code)
-        expected_code = check_code_of(certificate)
-        typed_name = unicodedata.normalize("NFC", name or "").strip()
-        same_code = bool(code and expected_code) and _same(code, expected_code)
-        same_name = _same(unicodedata.normalize("NFC", certificate.holder_name).strip(), typed_name)
-        ok = same_code and same_name
-        outcome = "ok" if ok else "mismatch"
-        locked_for = 0 if ok else copy_failure(certificate.number)
-    with transaction.atomic():
-        audit_append(
-            actor=system_actor("public"),
-            event_type=EventType.CERTIFICATE_WORKER_COPY,
-            target=certificate,
-            organization=certificate.organization,
-            data={"ok": ok, "outcome": outcome},
-        )
-    return CopyAnswer(ok=ok, locked_seconds=locked_for)
-
-
-@dataclass(frozen=True)
-class CopyAnswer:
-    ok: bool
-    locked_seconds: int = 0  # > 0: this certificate's copy is locked for that long
-
-
-def _copy_key(number: str, what: str) -> str:
-    return f"copy-lock:{what}:{hashlib.sha256(number.encode()).hexdigest()[:32]}"
-
-
-def copy_lock_remaining(number: str) -> int:
-    """Seconds this certificate's copy stays locked after too many wrong answers (0: open)."""
-    until = cache.get(_copy_key(number, "until"))
-    return max(0, int(until - time.time())) if until else 0
-
-
-def copy_failure(number: str) -> int:
-    """Count one wrong answer; returns the lock now in force in seconds (0 if none).
-
-    Every ``COPY_FAILURES_PER_LOCK`` failures lock the copy, the first time for
-    ``COPY_LOCK_SECONDS``, then twice as long each time, up to ``COPY_LOCK_MAX_SECONDS``; the
-    count is forgotten after a day without failures.
-    """
-    conf = copy_limits()
-    key = _copy_key(number, "failures")
-    cache.add(key, 0, timeout=conf.memory_seconds)
-    try:
-        failures = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=conf.memory_seconds)
-        failures = 1
-    cache.touch(key, conf.memory_seconds)
-    if failures % conf.failures_per_lock:
-        return 0
-    rounds = failures // conf.failures_per_lock
-    seconds = min(conf.lock_seconds * 2 ** (rounds - 1), conf.lock_max_seconds)
-    cache.set(_copy_key(number, "until"), time.time() + seconds, timeout=seconds + 5)
-    return seconds
-
-
-@dataclass(frozen=True)
-class CopyLimits:
-    failures_per_lock: int
-    lock_seconds: int
-    lock_max_seconds: int
-    memory_seconds: int
-
-
-def copy_limits() -> CopyLimits:
-    return CopyLimits(
-        failures_per_lock=settings.SKILLCERT_COPY_FAILURES_PER_LOCK,
-        lock_seconds=settings.SKILLCERT_COPY_LOCK_SECONDS,
-        lock_max_seconds=settings.SKILLCERT_COPY_LOCK_MAX_SECONDS,
-        memory_seconds=max(86_400, settings.SKILLCERT_COPY_LOCK_MAX_SECONDS * 2),
     )
 
 
@@ -516,7 +406,7 @@ def _plausible(text: str) -> bool:
     return isinstance(text, str) and 0 < len(text) <= _MAX_INPUT
 
 
-def _same(a: str, b: str) -> bool:
+def same_text(a: str, b: str) -> bool:
     # compare_digest refuses non-ASCII str, and names are Chinese: compare the UTF-8 bytes.
     return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
 

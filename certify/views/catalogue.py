@@ -6,12 +6,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.permissions import require
+from accounts.permissions import BUREAU_STAFF_ONLY, require
 from certify import selectors
 from certify.errors import ImportRejected
 from certify.forms import CatalogueImportForm
 from certify.models import Occupation
-from certify.permissions import can_manage_catalogue, can_view_bureau_records
+from certify.permissions import CATALOGUE_REFUSED, SHORTAGE_REFUSED, can_manage_catalogue, can_view_bureau_records
 from certify.services import catalogue as services
 from lib.excel import write_template
 from lib.web import error_text, paginate, querystring
@@ -30,7 +30,7 @@ def _summary(result) -> str:
 @require_GET
 @login_required
 def catalogue_list(request):
-    require(can_view_bureau_records(request.user), _("此页面仅供人社局工作人员使用"))
+    require(can_view_bureau_records(request.user), BUREAU_STAFF_ONLY)
     query = request.GET.get("q", "").strip()
     return render(
         request,
@@ -48,7 +48,7 @@ def catalogue_list(request):
 @require_POST
 @login_required
 def catalogue_import(request):
-    require(can_manage_catalogue(request.user), _("只有人社局管理员可以导入职业目录"))
+    require(can_manage_catalogue(request.user), CATALOGUE_REFUSED)
     form = CatalogueImportForm(request.POST, request.FILES)
     errors = []
     if form.is_valid():
@@ -71,7 +71,7 @@ def catalogue_import(request):
 @require_POST
 @login_required
 def catalogue_import_builtin(request):
-    require(can_manage_catalogue(request.user), _("只有人社局管理员可以导入职业目录"))
+    require(can_manage_catalogue(request.user), CATALOGUE_REFUSED)
     result = services.catalogue_import_builtin(actor=request.user)
     messages.success(request, _summary(result))
     return redirect("certify:catalogue_list")
@@ -80,7 +80,7 @@ def catalogue_import_builtin(request):
 @require_GET
 @login_required
 def catalogue_template(request):
-    require(can_manage_catalogue(request.user), _("只有人社局管理员可以导入职业目录"))
+    require(can_manage_catalogue(request.user), CATALOGUE_REFUSED)
     content = write_template(
         columns=services.CATALOGUE_COLUMNS,
         sheet_title="职业目录",
@@ -98,7 +98,7 @@ def catalogue_template(request):
 @require_POST
 @login_required
 def occupation_shortage(request, occupation_id: int):
-    require(can_manage_catalogue(request.user), _("只有人社局管理员可以维护急需紧缺职业"))
+    require(can_manage_catalogue(request.user), SHORTAGE_REFUSED)
     occupation = get_object_or_404(Occupation, pk=occupation_id)
     try:
         services.occupation_set_shortage(

@@ -7,25 +7,39 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.models import Organization
-from accounts.permissions import is_bureau_reader, require
+from accounts.permissions import BUREAU_STAFF_ONLY, is_bureau_reader, require
 from accounts.selectors import organization_get_for_user
-from certify.models import Certificate, IssuanceBatch, Seal
-from certify.permissions import can_issue
+from certify.models import Certificate, IssuanceBatch
+from certify.permissions import (
+    CHANGE_CERTIFICATES_REFUSED,
+    CORRECT_REFUSED,
+    ISSUE_REFUSED,
+    SEAL_REFUSED,
+    can_change_certificates,
+    can_export,
+    can_issue,
+    can_upload_seal,
+)
+from certify.selectors import (
+    certificate_get_for_org,
+    certificate_get_for_plan,
+    certificate_list_for_bureau,
+    certificate_list_for_org,
+    certificate_versions,
+    issuance_batch_for_plan,
+    seal_for_org,
+)
 from certify.services import certificates as lifecycle
 from certify.services import issuing, payload, recovery, rendering
 from certify.services import supplied_numbers as province_numbers
-from certify.services.export import can_export
 from certify.views.plans import plan_context
 from certify.views.uploads import run_import
-from lib import numbering
 from lib.web import error_text, paginate, querystring
 
 
@@ -54,14 +68,7 @@ class SealForm(forms.Form):
 
 def _certificate(request, org_id: int, certificate_id: int):
     org = organization_get_for_user(request.user, org_id)
-    certificate = (
-        Certificate.objects.filter(organization=org, pk=certificate_id)
-        .select_related("person", "plan", "organization", "issued_by")
-        .first()
-    )
-    if certificate is None:
-        raise Http404("证书不存在")
-    return org, certificate
+    return org, certificate_get_for_org(org, certificate_id)
 
 
 # --- issuing ----------------------------------------------------------------------------------
@@ -69,7 +76,7 @@ def _certificate(request, org_id: int, certificate_id: int):
 @login_required
 def issuance_start(request, org_id: int, plan_id: int):
     org, plan = plan_context(request, org_id, plan_id)
-    require(can_issue(request.user, org), _("您没有核发本机构证书的权限"))
+    require(can_issue(request.user, org), ISSUE_REFUSED)
     try:
         issuing.issuance_request(actor=request.user, plan=plan)
     except ValidationError as exc:
@@ -81,7 +88,7 @@ def issuance_start(request, org_id: int, plan_id: int):
 
 
 def _batch(plan) -> IssuanceBatch:
-    batch = IssuanceBatch.objects.filter(plan=plan).first()
+    batch = issuance_batch_for_plan(plan)
     if batch is None:
         raise Http404("尚未核发证书")
     return batch
@@ -122,10 +129,8 @@ def issuance_progress_json(request, org_id: int, plan_id: int):
 @login_required
 def certificate_retry(request, org_id: int, plan_id: int, certificate_id: int):
     org, plan = plan_context(request, org_id, plan_id)
-    certificate = Certificate.objects.filter(plan=plan, pk=certificate_id).first()
-    if certificate is None:
-        raise Http404("证书不存在")
-    require(can_issue(request.user, org), _("您没有核发本机构证书的权限"))
+    certificate = certificate_get_for_plan(plan, certificate_id)
+    require(can_issue(request.user, org), ISSUE_REFUSED)
     try:
         rendering.certificate_pdf_retry(actor=request.user, certificate=certificate)
     except ValidationError as exc:
@@ -140,7 +145,7 @@ def certificate_retry(request, org_id: int, plan_id: int, certificate_id: int):
 def issuance_retry(request, org_id: int, plan_id: int):
     """A failed batch again: its allocation if that never finished, every failed PDF, the print file."""
     org, plan = plan_context(request, org_id, plan_id)
-    require(can_issue(request.user, org), _("您没有核发本机构证书的权限"))
+    require(can_issue(request.user, org), ISSUE_REFUSED)
     try:
         recovery.issuance_retry(actor=request.user, batch=_batch(plan))
     except ValidationError as exc:
@@ -174,7 +179,7 @@ def issuance_combined_pdf(request, org_id: int, plan_id: int):
 def supplied_numbers(request, org_id: int, plan_id: int):
     """Numbers the provincial system assigned, uploaded before issuing (optional)."""
     org, plan = plan_context(request, org_id, plan_id)
-    require(can_issue(request.user, org), _("您没有核发本机构证书的权限"))
+    require(can_issue(request.user, org), ISSUE_REFUSED)
     form, count, errors = run_import(request, province_numbers.supplied_numbers_import, plan=plan)
     if count is not None:
         messages.success(request, _("已导入 %(n)d 个省级下发的证书编号，核发时将使用这些编号。") % {"n": count})
@@ -188,32 +193,18 @@ def supplied_numbers(request, org_id: int, plan_id: int):
 
 
 # --- the organisation's certificates ---------------------------------------------------------
-def _certificate_search(query: str) -> Q:
-    """A full certificate number, a holder's full name, or a plan number — each one an index lookup
-    (a substring search would read every certificate of the organisation)."""
-    number = numbering.normalise_number(query)
-    if len(number) == numbering.NUMBER_LENGTH:
-        return Q(number=number)
-    return Q(holder_name=query) | Q(plan__number=query)
-
-
 @require_GET
 @login_required
 def certificate_list(request, org_id: int):
     org = organization_get_for_user(request.user, org_id)
-    qs = Certificate.objects.filter(organization=org)
     query = request.GET.get("q", "").strip()
     status = request.GET.get("status", "")
-    if query:
-        qs = qs.filter(_certificate_search(query))
-    if status:
-        qs = qs.filter(status=status)
     return render(
         request,
         "certify/certificate_list.html",
         {
             "org": org,
-            "page": paginate(request, qs.order_by("-issue_date", "number", "-version")),
+            "page": paginate(request, certificate_list_for_org(org, query=query, status=status)),
             "query": query,
             "status": status,
             "statuses": Certificate.Status.choices,
@@ -227,14 +218,14 @@ def certificate_list(request, org_id: int):
 @login_required
 def certificate_detail(request, org_id: int, certificate_id: int):
     org, certificate = _certificate(request, org_id, certificate_id)
-    can_change = lifecycle.can_change_certificates(request.user, org)
+    can_change = can_change_certificates(request.user, org)
     return render(
         request,
         "certify/certificate_detail.html",
         {
             "org": org,
             "certificate": certificate,
-            "versions": Certificate.objects.filter(number=certificate.number).order_by("-version"),
+            "versions": certificate_versions(certificate),
             "verify_url": payload.verify_url(certificate),
             "can_change": can_change,
             "revoke_form": RevokeForm(),
@@ -256,7 +247,7 @@ def certificate_pdf(request, org_id: int, certificate_id: int):
 
 def _lifecycle(request, org_id, certificate_id, action, success):
     org, certificate = _certificate(request, org_id, certificate_id)
-    require(lifecycle.can_change_certificates(request.user, org), _("您没有变更本机构证书的权限"))
+    require(can_change_certificates(request.user, org), CHANGE_CERTIFICATES_REFUSED)
     try:
         result = action(certificate)
     except ValidationError as exc:
@@ -324,7 +315,7 @@ def certificate_reissue(request, org_id: int, certificate_id: int):
 @login_required
 def certificate_correct(request, org_id: int, certificate_id: int):
     org, certificate = _certificate(request, org_id, certificate_id)
-    require(lifecycle.can_change_certificates(request.user, org), _("您没有更正本机构证书的权限"))
+    require(can_change_certificates(request.user, org), CORRECT_REFUSED)
     initial = {"holder_name": certificate.holder_name, "work_type_name": certificate.work_type_name}
     form = CorrectForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -347,11 +338,9 @@ def certificate_correct(request, org_id: int, certificate_id: int):
 @require_http_methods(["GET", "POST"])
 @login_required
 def seal_page(request, org_id: int):
-    from accounts.permissions import can_manage_members
-
     org = organization_get_for_user(request.user, org_id)
     if request.method == "POST":
-        require(can_manage_members(request.user, org), _("只有机构管理员可以上传印章"))
+        require(can_upload_seal(request.user, org), SEAL_REFUSED)
     form = SealForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -361,11 +350,11 @@ def seal_page(request, org_id: int):
         else:
             messages.success(request, _("印章已更新，之后生成的证书将使用新印章。"))
             return redirect("certify:seal_page", org_id=org.pk)
-    seal = Seal.objects.filter(organization=org).first()
+    seal = seal_for_org(org)
     return render(
         request,
         "certify/seal.html",
-        {"org": org, "form": form, "seal": seal, "can_upload": can_manage_members(request.user, org)},
+        {"org": org, "form": form, "seal": seal, "can_upload": can_upload_seal(request.user, org)},
     )
 
 
@@ -373,7 +362,7 @@ def seal_page(request, org_id: int):
 @login_required
 def seal_image(request, org_id: int):
     org = organization_get_for_user(request.user, org_id)
-    seal = Seal.objects.filter(organization=org).first()
+    seal = seal_for_org(org)
     if seal is None:
         raise Http404("尚未上传印章")
     return FileResponse(seal.image.open("rb"), content_type="image/png")
@@ -383,18 +372,13 @@ def seal_image(request, org_id: int):
 @require_GET
 @login_required
 def bureau_certificate_list(request):
-    require(is_bureau_reader(request.user), _("此页面仅供人社局工作人员使用"))
-    qs = Certificate.objects.select_related("organization")
+    require(is_bureau_reader(request.user), BUREAU_STAFF_ONLY)
     query = request.GET.get("q", "").strip()
-    if query:
-        # matching organisations first, so the certificate query stays on indexes
-        org_ids = list(Organization.objects.filter(name__icontains=query).values_list("pk", flat=True)[:50])
-        qs = qs.filter(_certificate_search(query) | Q(organization_id__in=org_ids))
     return render(
         request,
         "certify/bureau_certificate_list.html",
         {
-            "page": paginate(request, qs.order_by("-issue_date", "number")),
+            "page": paginate(request, certificate_list_for_bureau(query=query)),
             "query": query,
             "querystring": querystring(request),
         },

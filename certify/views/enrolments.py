@@ -4,15 +4,12 @@ approval, withdrawal, and the audited look at a full ID number."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import can_view_personal_data, require
-from audit.events import EventType
-from audit.services import audit_append
 from certify import selectors
 from certify.actions import Act
 from certify.forms import DirectDecisionForm, EnrolmentForm, PhotoForm, ReasonRequiredForm
@@ -94,19 +91,11 @@ def enrolment_detail(request, org_id: int, plan_id: int, enrolment_id: int):
 def enrolment_reveal_id(request, org_id: int, plan_id: int, enrolment_id: int):
     """The full ID number, for roles that need it; every look is written to the audit trail."""
     org, plan, enrolment = _enrolment(request, org_id, plan_id, enrolment_id)
-    require(can_view_personal_data(request.user, org), _("您没有查看完整证件号码的权限"))
-    with transaction.atomic():
-        audit_append(
-            actor=request.user,
-            event_type=EventType.PERSONAL_DATA_VIEWED,
-            target=enrolment,
-            organization=org,
-            data={"field": "id_number", "person": enrolment.person_id, "masked": enrolment.person.id_number_masked},
-        )
+    id_number = services.person_id_number_reveal(actor=request.user, enrolment=enrolment)
     response = render(
         request,
         "certify/enrolment_id.html",
-        {"org": org, "plan": plan, "enrolment": enrolment, "id_number": services.person_id_number(enrolment.person)},
+        {"org": org, "plan": plan, "enrolment": enrolment, "id_number": id_number},
     )
     response["Cache-Control"] = "no-store"
     return response

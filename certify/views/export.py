@@ -15,15 +15,26 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.permissions import require
 from accounts.selectors import organization_get_for_user
 from certify.errors import ImportRejected
-from certify.models import Certificate, ExportBatch
-from certify.services import export as services
+from certify.models import Certificate
+from certify.permissions import can_export
+from certify.selectors import (
+    awaiting_result,
+    certificate_get_for_org,
+    export_batch_get_for_org,
+    export_batches_for_org,
+    rejected_current,
+    upload_counts,
+)
+from certify.services.export import XLSX, certificates_export, export_download_record
+from certify.services.export_profiles import DEFAULT_PROFILE, profile_choices
+from certify.services.upload_results import upload_feedback_import, upload_result_record
 from lib.web import error_text, paginate, querystring
 
 U = Certificate.UploadStatus
 
 
 class ExportForm(forms.Form):
-    profile = forms.ChoiceField(label=gettext_lazy("导出格式"), choices=services.profile_choices, required=False)
+    profile = forms.ChoiceField(label=gettext_lazy("导出格式"), choices=profile_choices, required=False)
     only_rejected = forms.BooleanField(label=gettext_lazy("仅重报被退回的证书"), required=False)
 
 
@@ -46,7 +57,7 @@ class FeedbackForm(forms.Form):
 def _org_for_export(request, org_id: int):
     """The organisation (404 when not visible, like a missing one), then the role check (403)."""
     org = organization_get_for_user(request.user, org_id)
-    require(services.can_export(request.user, org), _("您没有导出或登记本机构上报数据的权限"))
+    require(can_export(request.user, org), _("您没有导出或登记本机构上报数据的权限"))
     return org
 
 
@@ -54,9 +65,9 @@ def _org_for_export(request, org_id: int):
 @login_required
 def export_page(request, org_id: int):
     org = _org_for_export(request, org_id)
-    profiles = services.profile_choices()
+    profiles = profile_choices()
     labels = dict(profiles)
-    page = paginate(request, ExportBatch.objects.filter(organization=org).select_related("created_by"), per_page=20)
+    page = paginate(request, export_batches_for_org(org), per_page=20)
     for batch in page:
         batch.profile_label = labels.get(batch.profile, batch.profile)
     return render(
@@ -64,10 +75,10 @@ def export_page(request, org_id: int):
         "certify/export.html",
         {
             "org": org,
-            "counts": services.upload_counts(org),
+            "counts": upload_counts(org),
             "profiles": profiles,
-            "default_profile": services.DEFAULT_PROFILE,
-            "rejected": services.rejected_current(org).select_related("plan")[:200],
+            "default_profile": DEFAULT_PROFILE,
+            "rejected": rejected_current(org).select_related("plan")[:200],
             "page": page,
             "querystring": querystring(request),
         },
@@ -84,10 +95,10 @@ def export_create(request, org_id: int):
         return redirect("certify_export:export_page", org_id=org.pk)
     only_rejected = form.cleaned_data["only_rejected"]
     try:
-        batch = services.certificates_export(
+        batch = certificates_export(
             actor=request.user,
             organization=org,
-            profile=form.cleaned_data["profile"] or services.DEFAULT_PROFILE.name,
+            profile=form.cleaned_data["profile"] or DEFAULT_PROFILE.name,
             only_rejected=only_rejected,
         )
     except ValidationError as exc:
@@ -106,16 +117,16 @@ def export_create(request, org_id: int):
 @login_required
 def export_download(request, org_id: int, batch_id: int):
     org = _org_for_export(request, org_id)
-    batch = ExportBatch.objects.filter(organization=org, pk=batch_id).select_related("organization").first()
-    if batch is None or not batch.file:
+    batch = export_batch_get_for_org(org, batch_id)
+    if not batch.file:
         raise Http404("导出文件不存在")
     try:
         handle = batch.file.open("rb")
     except FileNotFoundError:
         raise Http404("导出文件不存在") from None
-    services.export_download_record(actor=request.user, batch=batch)
+    export_download_record(actor=request.user, batch=batch)
     filename = f"upload-{batch.created_at:%Y%m%d-%H%M%S}-{batch.certificate_count}.xlsx"
-    response = FileResponse(handle, content_type=services.XLSX, as_attachment=True, filename=filename)
+    response = FileResponse(handle, content_type=XLSX, as_attachment=True, filename=filename)
     response["Cache-Control"] = "no-store"
     return response
 
@@ -123,8 +134,8 @@ def export_download(request, org_id: int, batch_id: int):
 def _results_context(request, org, **extra) -> dict:
     return {
         "org": org,
-        "page": paginate(request, services.awaiting_result(org).select_related("plan")),
-        "counts": services.upload_counts(org),
+        "page": paginate(request, awaiting_result(org).select_related("plan")),
+        "counts": upload_counts(org),
         "result_choices": ResultForm.base_fields["result"].choices,
         "form": FeedbackForm(),
         "errors": [],
@@ -144,16 +155,14 @@ def results_page(request, org_id: int):
 @login_required
 def result_record(request, org_id: int, certificate_id: int):
     org = _org_for_export(request, org_id)
-    certificate = Certificate.objects.filter(organization=org, pk=certificate_id).first()
-    if certificate is None:
-        raise Http404("证书不存在")
+    certificate = certificate_get_for_org(org, certificate_id)
     form = ResultForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("请选择“接收”或“退回”。"))
         return redirect("certify_export:results_page", org_id=org.pk)
     accepted = form.cleaned_data["result"] == U.ACCEPTED
     try:
-        services.upload_result_record(
+        upload_result_record(
             actor=request.user, certificate=certificate, accepted=accepted, note=form.cleaned_data["note"]
         )
     except ValidationError as exc:
@@ -179,9 +188,7 @@ def feedback_import(request, org_id: int):
         return render(request, "certify/export_results.html", _results_context(request, org, form=form))
     upload = form.cleaned_data["file"]
     try:
-        result = services.upload_feedback_import(
-            actor=request.user, organization=org, file=upload, filename=upload.name
-        )
+        result = upload_feedback_import(actor=request.user, organization=org, file=upload, filename=upload.name)
     except ImportRejected as exc:
         context = _results_context(request, org, form=form, errors=exc.errors)
         return render(request, "certify/export_results.html", context, status=400)

@@ -8,11 +8,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Organization
-from accounts.permissions import require
+from accounts.permissions import BUREAU_STAFF_ONLY, require
 from accounts.selectors import organization_get_for_user
 from certify import selectors
 from certify.forms import FilingFilterForm, FilingForm, FilingRenewForm, ReasonForm, ScopeForm, ScopeFormSet
-from certify.permissions import can_manage_filings, can_view_bureau_records
+from certify.permissions import FILINGS_REFUSED, can_manage_filings, can_view_bureau_records
 from certify.services import filings as services
 from lib.web import apply_service_errors, error_text, paginate, querystring
 
@@ -51,7 +51,7 @@ def org_filing_detail(request, org_id: int, filing_id: int):
 @require_GET
 @login_required
 def bureau_filing_list(request):
-    require(can_view_bureau_records(request.user), _("此页面仅供人社局工作人员使用"))
+    require(can_view_bureau_records(request.user), BUREAU_STAFF_ONLY)
     form = FilingFilterForm(request.GET or None)
     query = status = ""
     if form.is_valid():
@@ -72,7 +72,7 @@ def bureau_filing_list(request):
 @require_http_methods(["GET", "POST"])
 @login_required
 def bureau_filing_create(request):
-    require(can_manage_filings(request.user), _("只有人社局管理员可以登记备案"))
+    require(can_manage_filings(request.user), FILINGS_REFUSED)
     organizations = Organization.objects.order_by("name")
     org_id = request.POST.get("organization") or request.GET.get("organization")
     form = FilingForm(request.POST or None)
@@ -104,7 +104,7 @@ def bureau_filing_create(request):
 @require_GET
 @login_required
 def bureau_filing_detail(request, filing_id: int):
-    require(can_view_bureau_records(request.user), _("此页面仅供人社局工作人员使用"))
+    require(can_view_bureau_records(request.user), BUREAU_STAFF_ONLY)
     filing = selectors.filing_get_for_bureau(filing_id)
     opens, closes = services.renewal_window(filing)
     today = timezone.localdate()

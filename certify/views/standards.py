@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.permissions import is_bureau_reader, organizations_visible_to, require
+from accounts.permissions import BUREAU_STAFF_ONLY, is_bureau_reader, organizations_visible_to, require
 from accounts.selectors import organization_get_for_user
 from certify import selectors
 from certify.forms import (
@@ -21,7 +21,15 @@ from certify.forms import (
     condition_initial,
 )
 from certify.models import StandardVersion
-from certify.permissions import can_manage_standards, can_manage_templates, can_view_bureau_records
+from certify.permissions import (
+    STANDARD_EDIT_REFUSED,
+    STANDARDS_REFUSED,
+    TEMPLATES_PUBLISH_REFUSED,
+    can_edit_standard,
+    can_manage_standards,
+    can_manage_templates,
+    can_view_bureau_records,
+)
 from certify.services import standards as services
 from lib.eligibility import Condition, ruleset_to_data
 from lib.web import apply_service_errors, error_text, paginate, querystring
@@ -48,7 +56,7 @@ def org_standard_list(request, org_id: int):
 @login_required
 def org_standard_create(request, org_id: int):
     org = organization_get_for_user(request.user, org_id)
-    require(can_manage_standards(request.user, org), _("您没有维护本机构评价规范的权限"))
+    require(can_manage_standards(request.user, org), STANDARDS_REFUSED)
     form = StandardCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -65,7 +73,7 @@ def org_standard_create(request, org_id: int):
 @login_required
 def org_standard_adopt(request, org_id: int, template_id: int):
     org = organization_get_for_user(request.user, org_id)
-    require(can_manage_standards(request.user, org), _("您没有维护本机构评价规范的权限"))
+    require(can_manage_standards(request.user, org), STANDARDS_REFUSED)
     template = selectors.standard_version_get(organization=None, pk=template_id)
     try:
         version, skipped = services.standard_adopt(actor=request.user, organization=org, template=template)
@@ -86,7 +94,7 @@ def org_standard_adopt(request, org_id: int, template_id: int):
 @require_GET
 @login_required
 def bureau_standard_list(request):
-    require(can_view_bureau_records(request.user), _("此页面仅供人社局工作人员使用"))
+    require(can_view_bureau_records(request.user), BUREAU_STAFF_ONLY)
     query = request.GET.get("q", "").strip()
     return render(
         request,
@@ -107,7 +115,7 @@ def bureau_standard_list(request):
 @require_http_methods(["GET", "POST"])
 @login_required
 def bureau_template_create(request):
-    require(can_manage_templates(request.user), _("只有人社局管理员可以发布评价规范模板"))
+    require(can_manage_templates(request.user), TEMPLATES_PUBLISH_REFUSED)
     form = StandardCreateForm(request.POST or None, template=True)
     if request.method == "POST" and form.is_valid():
         try:
@@ -132,13 +140,6 @@ def _version(request, version_id: int, org_id: int | None):
     """The version and its organisation (None for templates), scoped like every other read."""
     org = organization_get_for_user(request.user, org_id) if org_id is not None else None
     return org, selectors.standard_version_get(organization=org, pk=version_id)
-
-
-def _can_edit(user, version: StandardVersion) -> bool:
-    standard = version.standard
-    if standard.is_template:
-        return can_manage_templates(user)
-    return can_manage_standards(user, standard.organization)
 
 
 def _refuse_published(request, version: StandardVersion):
@@ -166,7 +167,7 @@ def standard_detail(request, version_id: int, org_id: int | None = None):
             "version": version,
             "levels": levels,
             "siblings": selectors.standard_siblings(version),
-            "can_edit": _can_edit(request.user, version),
+            "can_edit": can_edit_standard(request.user, version.standard),
             "level_add_form": LevelAddForm(),
             "reason_form": ReasonForm(),
             "can_adopt": False,
@@ -187,7 +188,7 @@ def _back_org(user, org):
 @login_required
 def standard_edit(request, version_id: int, org_id: int | None = None):
     org, version = _version(request, version_id, org_id)
-    require(_can_edit(request.user, version), _("您没有修改该评价规范的权限"))
+    require(can_edit_standard(request.user, version.standard), STANDARD_EDIT_REFUSED)
     if not version.is_editable:
         return _refuse_published(request, version)
     form = StandardVersionForm.for_version(version, request.POST or None)
@@ -226,7 +227,7 @@ def standard_level_edit(request, version_id: int, level_id: int, org_id: int | N
     level = version.levels.filter(pk=level_id).first()
     if level is None:
         raise Http404("等级不存在")
-    require(_can_edit(request.user, version), _("您没有修改该评价规范的权限"))
+    require(can_edit_standard(request.user, version.standard), STANDARD_EDIT_REFUSED)
     if not version.is_editable:
         return _refuse_published(request, version)
     data = request.POST or None
@@ -250,7 +251,7 @@ def standard_level_edit(request, version_id: int, level_id: int, org_id: int | N
 
 def _version_action(request, version_id: int, org_id: int | None, action, success: str, *, to_result=False):
     _org, version = _version(request, version_id, org_id)
-    require(_can_edit(request.user, version), _("您没有修改该评价规范的权限"))
+    require(can_edit_standard(request.user, version.standard), STANDARD_EDIT_REFUSED)
     try:
         result = action(version)
     except ValidationError as exc:
@@ -330,7 +331,7 @@ def standard_retire(request, version_id: int, org_id: int | None = None):
 @login_required
 def standard_discard(request, version_id: int, org_id: int | None = None):
     org, version = _version(request, version_id, org_id)
-    require(_can_edit(request.user, version), _("您没有修改该评价规范的权限"))
+    require(can_edit_standard(request.user, version.standard), STANDARD_EDIT_REFUSED)
     try:
         services.standard_draft_discard(actor=request.user, version=version)
     except ValidationError as exc:

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from audit.middleware import client_ip
-from certify.services import verification
+from certify.services import verification, worker_copy
 from lib import numbering
 from lib.checkcode import normalise_check_code
 from lib.keyring import KeyRingError
@@ -32,7 +32,7 @@ from lib.ratelimit import hit
 VERIFY_PER_IP = (30, 60)
 LOOKUP_PER_IP = (10, 60)
 LOOKUP_PER_NUMBER = (20, 3600)
-# Wrong answers also lock the certificate's copy, each time for longer (verification.copy_failure).
+# Wrong answers also lock the certificate's copy, each time for longer (worker_copy.copy_failure).
 COPY_PER_IP = (10, 900)
 COPY_PER_CERTIFICATE = (20, 900)
 KEYS_MAX_AGE = 300
@@ -118,7 +118,7 @@ def _answer(
         return render(request, "certify/verify.html", context, status=status)
     # The copy needs the QR of the current paper: a scanned legacy (version-1) QR has no 查验码 beside it.
     copy_offered = bool(signature) and result.result == verification.VALID and not result.legacy
-    copy_supported = copy_offered and verification.copy_supported(result.certificate)
+    copy_supported = copy_offered and worker_copy.copy_supported(result.certificate)
     context = {
         "v": result,
         "banner_title": title,
@@ -128,7 +128,7 @@ def _answer(
         "checked_at": timezone.localtime(),
         "copy_offered": copy_offered,
         "copy_supported": copy_supported,
-        "copy_ready": copy_supported and verification.pdf_available(result.certificate),
+        "copy_ready": copy_supported and worker_copy.pdf_available(result.certificate),
         "copy_form": copy_form or CopyForm(),
         "copy_open": copy_open or bool(copy_error) or copy_form is not None,
         "copy_query": urlencode({"s": signature, "k": key_id}),
@@ -202,16 +202,16 @@ def verify_copy(request: HttpRequest, number: str) -> HttpResponse:
     if result.result != verification.VALID or result.legacy:
         return _answer(request, result, **answer)
     certificate = result.certificate
-    if not verification.copy_supported(certificate):
+    if not worker_copy.copy_supported(certificate):
         return _answer(request, result, status=409, **answer)
-    if not verification.pdf_available(certificate):
+    if not worker_copy.pdf_available(certificate):
         return _answer(
             request, result, copy_error=_("电子证书文件尚未生成，请稍后再试，或联系发证机构。"), status=409, **answer
         )
     form = CopyForm(request.POST)
     if not form.is_valid():
         return _answer(request, result, copy_form=form, status=400, **answer)
-    outcome = verification.certificate_worker_copy(
+    outcome = worker_copy.certificate_worker_copy(
         certificate=certificate, check_code=form.cleaned_data["check_code"], name=form.cleaned_data["name"]
     )
     if not outcome.ok:

@@ -63,19 +63,10 @@ def _database_url() -> str:
 
 
 def _closed_plans(world, today):
-    from certify.services.enrolments import enrolment_set_photo
+    from certify.models import AssessmentPlan
+    from certify.scenarios import plan_walk
     from certify.services.imports import roster_import, scores_import
-    from certify.services.plans import (
-        assessor_add,
-        plan_approve_results,
-        plan_begin_scoring,
-        plan_close,
-        plan_create,
-        plan_file,
-        plan_start,
-        plan_start_publicity,
-        recusal_declare,
-    )
+    from certify.services.plans import assessor_add, plan_create, recusal_declare
     from certify.services.standards import standard_draft_create, standard_level_update, standard_publish
 
     draft = standard_draft_create(
@@ -115,15 +106,16 @@ def _closed_plans(world, today):
         )
         member = assessor_add(actor=world.a_operator, plan=plan, user=world.a_assessor, duty="theory", grade="assessor")
         recusal_declare(actor=world.a_assessor, assessor=member, relations=[])
-        plan_file(actor=world.a_operator, plan=plan, today=today)
-        plan_start(actor=world.a_operator, plan=plan, today=exam)
-        plan_begin_scoring(actor=world.a_operator, plan=plan)
-        scores_import(actor=world.a_assessor, plan=plan, file=_scores(plan), filename="scores.xlsx")
-        plan_approve_results(actor=world.a_reviewer, plan=plan)
-        plan = plan_start_publicity(actor=world.a_operator, plan=plan, today=exam)
-        for enrolment in Enrolment.objects.filter(plan=plan):
-            enrolment_set_photo(actor=world.a_operator, enrolment=enrolment, data=photo)
-        plans.append(plan_close(actor=world.a_operator, plan=plan, today=plan.publicity_end + dt.timedelta(days=1)))
+        closed = plan_walk(
+            plan,
+            operator=world.a_operator,
+            reviewer=world.a_reviewer,
+            until=AssessmentPlan.Status.CLOSED,
+            filed_on=today,
+            score=lambda p: scores_import(actor=world.a_assessor, plan=p, file=_scores(p), filename="scores.xlsx"),
+            photo=photo,
+        )
+        plans.append(closed)
     assert PlanAssessor.objects.count() == PLANS
     return plans
 

@@ -18,11 +18,11 @@ from certify.pdf import (
     ResourceRefused,
     certificate_context_example,
     certificate_url_fetcher,
-    missing_glyphs,
     qr_svg,
     render_certificate_pdf,
     render_certificates_pdf,
 )
+from lib.pdf_fonts import missing_glyphs
 
 RARE_NAME = "𠮷野家"
 RARE_CHARACTERS = "䶮𪚥堃喆赟"

@@ -46,7 +46,7 @@ def _supplied_numbers(world, request):
 
 
 def _feedback(world, request):
-    from certify.services.export import upload_feedback_import
+    from certify.services.upload_results import upload_feedback_import
 
     return lambda upload: upload_feedback_import(
         actor=world.a_org_admin, organization=world.org_a, file=upload, filename=upload.name

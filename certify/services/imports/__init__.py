@@ -2,12 +2,10 @@
 (成绩表, ``scores``), each all or nothing, sharing ``common``. Province-supplied certificate
 numbers are imported by ``certify.services.supplied_numbers``."""
 
-from certify.services.imports.common import DEFAULT_MAX_ROWS
 from certify.services.imports.roster import RosterImportResult, roster_columns, roster_import, roster_template
 from certify.services.imports.scores import ScoresImportResult, score_columns, scores_import, scores_template
 
 __all__ = [
-    "DEFAULT_MAX_ROWS",
     "RosterImportResult",
     "ScoresImportResult",
     "roster_columns",

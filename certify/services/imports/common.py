@@ -13,12 +13,11 @@ from django.conf import settings
 from certify.errors import ImportRejected
 from lib.excel import ParsedTable
 
-DEFAULT_MAX_ROWS = 5000
 H_NAME, H_ID_NUMBER = "姓名", "证件号码"
 
 
 def max_rows() -> int:
-    return int(getattr(settings, "SKILLCERT_IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS))
+    return settings.SKILLCERT_IMPORT_MAX_ROWS
 
 
 def choices(enum: Any, extra: dict[str, str] | None = None) -> dict[str, str]:
