@@ -3,10 +3,11 @@ FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 
 # pango/harfbuzz for WeasyPrint (harfbuzz-subset keeps CJK PDFs fast and small), a CJK font so
-# Chinese never renders as empty boxes, poppler for PDF checks.
+# Chinese never renders as empty boxes, the 仿宋 face (FandolFang), poppler for PDF checks.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b \
       libharfbuzz-subset0 libfontconfig1 fontconfig fonts-noto-cjk fonts-babelstone-han poppler-utils \
+      texlive-lang-chinese \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

@@ -41,7 +41,7 @@ import segno
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
-from weasyprint import HTML
+from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -98,7 +98,7 @@ class CertificateURLFetcher(URLFetcher):
 
 def _static_dirs() -> list[Path]:
     dirs = [Path(settings.BASE_DIR) / "static"]
-    for entry in getattr(settings, "STATICFILES_DIRS", []):
+    for entry in settings.STATICFILES_DIRS:
         # An entry may be a (prefix, path) pair.
         dirs.append(Path(entry[1] if isinstance(entry, (tuple, list)) else entry))
     return dirs
@@ -106,7 +106,8 @@ def _static_dirs() -> list[Path]:
 
 def certificate_url_fetcher() -> CertificateURLFetcher:
     """The fetcher used for every certificate render: media and project static folders only."""
-    return CertificateURLFetcher(allowed_roots=[Path(settings.MEDIA_ROOT), *_static_dirs()])
+    font_dir = Path(settings.SKILLCERT_PDF_FANGSONG_FONT).parent
+    return CertificateURLFetcher(allowed_roots=[Path(settings.MEDIA_ROOT), *_static_dirs(), font_dir])
 
 
 # --- rendering ------------------------------------------------------------------------------
@@ -198,12 +199,33 @@ def _template_context(context: dict[str, Any], fetcher: CertificateURLFetcher) -
     }
 
 
+# The fill-in text (the holder's particulars, the statement, the issuer and date) is set in a 仿宋
+# face, as 人社鉴发〔2021〕1号 asks; characters the 仿宋 face lacks (rare characters in names) fall
+# back to the serif faces of the page. The face is a file named by a setting (FandolFang by
+# default, from Debian's texlive-lang-chinese: GPL with the font exception).
+FANGSONG_FAMILY = "SkillCert FangSong"
+FILL_IN_SELECTORS = ".fields td, .statement .zh, .issuer .value"
+
+
+def fangsong_css(font_config: FontConfiguration, fetcher: CertificateURLFetcher) -> CSS | None:
+    path = Path(settings.SKILLCERT_PDF_FANGSONG_FONT)
+    if not path.is_file():
+        return None
+    fallback = '"Noto Serif CJK SC", "BabelStone Han", "HanaMinA", "HanaMinB", serif'
+    rules = (
+        f'@font-face {{ font-family: "{FANGSONG_FAMILY}"; src: url("{path.resolve().as_uri()}"); }}\n'
+        f'{FILL_IN_SELECTORS} {{ font-family: "{FANGSONG_FAMILY}", {fallback}; }}'
+    )
+    return CSS(string=rules, font_config=font_config, url_fetcher=fetcher)
+
+
 def _render_document(context: dict[str, Any], *, font_config: FontConfiguration, cache: dict):
     fetcher = certificate_url_fetcher()
     html = render_to_string(TEMPLATE_NAME, _template_context(context, fetcher))
     base_url = (Path(settings.BASE_DIR) / "static").as_uri() + "/"
     document = HTML(string=html, base_url=base_url, url_fetcher=fetcher)
-    return document.render(font_config=font_config, cache=cache)
+    extra = fangsong_css(font_config, fetcher)
+    return document.render(font_config=font_config, cache=cache, stylesheets=[extra] if extra else None)
 
 
 def render_certificate_pdf(context: dict[str, Any]) -> bytes:

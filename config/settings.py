@@ -374,6 +374,11 @@ SKILLCERT_REGISTRY_MISMATCH_WINDOW_SECONDS = env_int("SKILLCERT_REGISTRY_MISMATC
 
 # --- signing keys and personal-data encryption (certify.signing, certify.pii) ------------
 # Private keys live in files outside the database and the repository; back them up separately.
+# The 仿宋 face of the certificate's fill-in text (scripts/setup.sh installs texlive-lang-chinese).
+SKILLCERT_PDF_FANGSONG_FONT = env_path(
+    "SKILLCERT_PDF_FANGSONG_FONT",
+    Path("/usr/share/texlive/texmf-dist/fonts/opentype/public/fandol/FandolFang-Regular.otf"),
+)
 SKILLCERT_CERT_KEYS_DIR = env_path("SKILLCERT_CERT_KEYS_DIR", VAR_DIR / "keys" / "certificate")
 SKILLCERT_AUDIT_KEYS_DIR = env_path("SKILLCERT_AUDIT_KEYS_DIR", VAR_DIR / "keys" / "audit")
 

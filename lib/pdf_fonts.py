@@ -37,6 +37,20 @@ def missing_glyphs(pdf_bytes: bytes, text: str) -> set[str]:
     return wanted - drawable
 
 
+def glyph_fonts(pdf_bytes: bytes, text: str) -> dict[str, set[str]]:
+    """Embedded font name (subset tag dropped) → the characters of ``text`` it draws with a glyph."""
+    wanted = {ch for ch in text if not ch.isspace()}
+    objects = _pdf_objects(pdf_bytes)
+    found: dict[str, set[str]] = {}
+    for font in objects.values():
+        if isinstance(font, dict) and font.get("Type") == "Font" and font.get("Subtype") == "Type0":
+            chars = _drawable_chars(font, objects, wanted)
+            if chars:
+                name = str(font.get("BaseFont", "")).split("+", 1)[-1]
+                found.setdefault(name, set()).update(chars)
+    return found
+
+
 class _Ref(NamedTuple):
     number: int
     generation: int

@@ -13,8 +13,9 @@ for_tests=0
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
 # --- 1. system packages --------------------------------------------------------------------
+# texlive-lang-chinese brings FandolFang, the openly licensed 仿宋 face of the certificate's fill-in text.
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libfontconfig1 fontconfig
-          fonts-noto-cjk fonts-babelstone-han poppler-utils)
+          fonts-noto-cjk fonts-babelstone-han poppler-utils texlive-lang-chinese)
 [ "$for_tests" = 1 ] && packages+=(chromium)
 
 if command -v dpkg-query >/dev/null 2>&1; then
