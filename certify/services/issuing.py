@@ -129,7 +129,15 @@ def _snapshot(certificate: Certificate, enrolment: Enrolment, plan: AssessmentPl
     certificate.occupation_code = plan.occupation.code
     certificate.work_type_name = plan.work_type.name if plan.work_type_id else EMPTY_WORK_TYPE
     certificate.level_wording = plan.level_wording
-    certificate.organization_name = plan.organization.name
+    certificate.organization_name = organization_name_on(plan.organization, certificate.issue_date)
+
+
+def organization_name_on(organization: Organization, day: dt.date) -> str:
+    """The organisation's name as the bureau's records stood at the end of ``day`` (its history):
+    a certificate dated before a rename carries the name the organisation was filed under then."""
+    end = timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
+    record = organization.history.filter(history_date__lt=end).order_by("-history_date").first()
+    return record.name if record is not None else organization.name
 
 
 def issue_one(
