@@ -207,10 +207,40 @@ class _HeaderMatcher:
         return positions, duplicates
 
 
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _two_row_header(top: Any, bottom: Any) -> tuple[list[Any], list[Any]]:
+    """The ways a header written on two rows can be read, cell by cell: the lower text where there
+    is one, else the upper (a cell merged down two rows keeps its text in the upper row), and the
+    same with a group title merged across columns put in front of each sub-header under it."""
+    top, bottom = list(top or ()), list(bottom or ())
+    width = max(len(top), len(bottom))
+    top += [None] * (width - len(top))
+    bottom += [None] * (width - len(bottom))
+    plain, joined, group = [], [], None
+    for upper, lower in zip(top, bottom, strict=True):
+        if not _blank(upper):
+            group = upper if not _blank(lower) else None
+        elif _blank(lower):
+            group = None
+        plain.append(upper if _blank(lower) else lower)
+        joined.append(f"{group}{lower}" if group is not None and not _blank(lower) else plain[-1])
+    return plain, joined
+
+
 def _find_header(head: list[Any], columns: list[Column]) -> tuple[int, dict[str, int], list[str]]:
+    """The row (or pair of rows) that names the most columns; returns the index of its last row."""
     matcher = _HeaderMatcher(columns)
     best: tuple[int, dict[str, int], list[str]] | None = None
-    for index, values in enumerate(head):
+    readings = [(index, values) for index, values in enumerate(head)]
+    for index in range(len(head) - 1):
+        plain, joined = _two_row_header(head[index], head[index + 1])
+        # per cell, the group-prefixed text where it names a column ("原证书"+"等级"), else the plain one
+        mixed = [j if matcher.find(_header_key(j)) else p for p, j in zip(plain, joined, strict=True)]
+        readings += [(index + 1, plain), (index + 1, mixed)]
+    for index, values in readings:
         positions, duplicates = matcher.match(values)
         if positions and (best is None or len(positions) > len(best[1])):
             best = (index, positions, duplicates)
