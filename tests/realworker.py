@@ -136,10 +136,14 @@ class BrokerMode:
 
 
 def _new_connections() -> None:
-    """Drop the producer pool so the next dispatch connects with the current broker URL."""
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
+    """Drop every pooled broker connection so the next dispatch connects with the current broker
+    URL. kombu keeps its pools in a process-wide registry keyed by URL: closing a pool without
+    clearing the registry hands the closed pool to the next user of the same URL ("Acquire on
+    closed pool"), so the registry is reset, not just the app's reference."""
+    from kombu import pools
+
+    pools.reset()
+    app._pool = None
     app.amqp._producer_pool = None  # as Celery does after a fork
 
 

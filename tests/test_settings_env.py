@@ -130,7 +130,7 @@ def _settings_in_a_fresh_process(names: list[str], **env) -> dict:
     import subprocess
     import sys
 
-    keep = ("PATH", "HOME", "SECRET_KEY", "SKILLCERT_VAR_DIR", "LANG")
+    keep = ("PATH", "HOME", "SECRET_KEY", "SECRET_KEY_FILE", "SKILLCERT_VAR_DIR", "LANG")
     environment = {k: v for k, v in os.environ.items() if k in keep}
     environment.update({"DEBUG": "0", **env})
     code = (

@@ -177,6 +177,12 @@ def batch_render(*, batch_id: int) -> bool:
     actor = system_actor("celery")
     with transaction.atomic():
         batch = IssuanceBatch.objects.select_for_update(of=("self",)).get(pk=batch_id)
+        done = batch.status == IssuanceBatch.Status.DONE
+        if batch.combined_pdf and batch.combined_pdf_sha256 == fingerprint and done:
+            # another run (a redelivered message, the reconciler) finished the same file first: keep
+            # its file, so a download that already has its name is not pulled from under it
+            transaction.on_commit(lambda: default_storage.delete(name) if name else None)
+            return False
         old = batch.combined_pdf.name
         batch.combined_pdf.name, batch.combined_pdf_sha256 = name, fingerprint
         batch.status = IssuanceBatch.Status.DONE

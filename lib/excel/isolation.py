@@ -13,6 +13,8 @@ child subverted by its input cannot make the parent build arbitrary objects.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import io
 import math
 import os
@@ -26,6 +28,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+
+def _libc() -> ctypes.CDLL | None:
+    """Loaded once in the parent: the child imports and loads nothing."""
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None
+
+
+_LIBC = _libc()
 _EXIT_MEMORY = 3
 _EXIT_FAILED = 4
 _READ_SIZE = 1 << 20
@@ -162,6 +174,7 @@ def _child(func: Callable[[bytes], Any], data: bytes, fd: int, *, memory_bytes: 
 
 
 def _limit(*, memory_bytes: int, seconds: float) -> None:
+    _give_back_free_heap()
     size = _address_space()
     if size is not None:
         _lower(resource.RLIMIT_AS, size + memory_bytes)
@@ -175,6 +188,15 @@ def _lower(kind: int, limit: int) -> None:
         limit = min(limit, hard)
     if soft == resource.RLIM_INFINITY or limit < soft:
         resource.setrlimit(kind, (limit, hard))
+
+
+def _give_back_free_heap() -> None:
+    """Memory the parent freed stays in its heap and counts in the virtual size the limit starts
+    from, yet the child may reuse it: a long-lived worker would hand the child hundreds of MB over
+    its allowance. glibc's malloc_trim returns what it can to the system first."""
+    trim = getattr(_LIBC, "malloc_trim", None)
+    if trim is not None:
+        trim(0)
 
 
 def _address_space() -> int | None:

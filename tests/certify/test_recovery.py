@@ -128,6 +128,47 @@ def test_a_failed_combined_file_is_recorded_and_retried(
     assert batch.status == "done" and batch.combined_pdf
 
 
+def test_a_second_run_of_the_combined_file_keeps_the_first_runs_file(
+    world, closed_plan, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A redelivered message or the reconciler makes the combined file while another run is at it:
+    the one that commits second keeps the first file, so a download already holding its name does
+    not lose it (seen with real workers, a killed worker and the reconciler in the same minute)."""
+    from django.core.files.storage import default_storage
+
+    batch = request_batch(world, closed_plan, django_capture_on_commit_callbacks)
+    assert batch.status == "done" and default_storage.exists(batch.combined_pdf.name)
+    first = batch.combined_pdf.name
+    stale = IssuanceBatch.objects.get(pk=batch.pk)
+    stale.status, stale.combined_pdf = "running", ""  # what the late run read before the first commit
+    real_get = IssuanceBatch.objects.get
+    reads = []
+
+    def first_read_is_stale(*args, **kwargs):
+        if not reads:
+            reads.append(1)
+            return stale
+        return real_get(*args, **kwargs)
+
+    monkeypatch.setattr(IssuanceBatch.objects, "get", first_read_is_stale)
+    saved = []
+    real_save = default_storage.save
+
+    def save(name, content):
+        saved.append(real_save(name, content))
+        return saved[-1]
+
+    monkeypatch.setattr(default_storage, "save", save)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        made = rendering.batch_render(batch_id=batch.pk)
+
+    batch.refresh_from_db()
+    assert reads and len(saved) == 1  # the late run did render its own copy
+    assert made is False and batch.combined_pdf.name == first and default_storage.exists(first)
+    assert not default_storage.exists(saved[0])  # and threw it away
+
+
 def test_the_reconciler_queues_stalled_pdfs_again_and_gives_up_after_the_limit(
     world, closed_plan, monkeypatch, django_capture_on_commit_callbacks, settings
 ):

@@ -290,6 +290,8 @@ def test_a_parse_that_needs_too_much_memory_is_stopped_and_reported(settings, mo
 def test_a_bomb_the_caps_do_not_foresee_is_stopped_by_the_limits_of_the_child(settings):
     # 66 KB: a 20 MB style sheet of 1.2 million fonts, within every cap; openpyxl builds each one.
     settings.SKILLCERT_UPLOAD_PARSE_MAX_MEMORY_BYTES = 64 * MIB
+    # Time enough that the memory limit, not the clock of a slow or busy machine, stops it.
+    settings.SKILLCERT_UPLOAD_PARSE_TIMEOUT_SECONDS = 120
     styles = repeated_part(
         "xl/styles.xml",
         head=f'<styleSheet xmlns="{MAIN_NS}"><fonts>'.encode(),
