@@ -334,6 +334,15 @@ SKILLCERT_PROVINCE_CODE = env_str("SKILLCERT_PROVINCE_CODE", "44")
 SKILLCERT_PLAN_LEAD_WORKING_DAYS = env_int("SKILLCERT_PLAN_LEAD_WORKING_DAYS", 5, minimum=0, maximum=60)
 SKILLCERT_PUBLICITY_WORKING_DAYS = env_int("SKILLCERT_PUBLICITY_WORKING_DAYS", 5, minimum=1, maximum=60)
 SKILLCERT_RENEWAL_WINDOW_MONTHS = env_int("SKILLCERT_RENEWAL_WINDOW_MONTHS", 3, minimum=1, maximum=24)
+# Results are published (公示 starts) within this many working days after the exam ends (domain.md
+# §4, the Shenzhen rule); a later start is recorded and the bureau's risk scan flags it.
+SKILLCERT_RESULTS_PUBLICITY_WORKING_DAYS = env_int(
+    "SKILLCERT_RESULTS_PUBLICITY_WORKING_DAYS", 10, minimum=1, maximum=60
+)
+# After recusals every candidate keeps at least the standard's minimum practical panel; whether that
+# remaining panel must also be odd. Panels are set per plan, so one recusal from an odd panel always
+# leaves an even one: on, a single recusal must be matched by another or the panel re-formed.
+SKILLCERT_RECUSAL_PANEL_MUST_BE_ODD = env_bool("SKILLCERT_RECUSAL_PANEL_MUST_BE_ODD", False)
 # The skill levels an installation certifies: (code printed in the number, wording, English). The
 # five national levels by default; a Python setting, not an environment variable (lib/levels.py).
 SKILLCERT_LEVELS = DEFAULT_LEVELS

@@ -43,6 +43,7 @@ class RiskFlag(models.Model):
         ASSESSOR_OVERLOAD = "assessor_overload", _("考评员单日评分人数过多")
         DIRECT_SHARE = "direct_share", _("定级申报占比过高")
         SHORT_LEAD = "short_lead", _("计划报备提前时间不足")
+        LATE_PUBLICITY = "late_publicity", _("考核后未按期公示结果")
         REPEATED_REVOCATIONS = "repeated_revocations", _("频繁撤销证书")
         CROSS_ORG_DUPLICATE = "cross_org_duplicate", _("同一人员在多家机构申报或持证（同职业同等级）")
 

@@ -22,6 +22,7 @@ from bureau.risk.findings import (
     ScanContext,
     scan_window_start,
 )
+from bureau.risk.rules_deadlines import rule_late_publicity
 from bureau.risk.rules_issuing import rule_early_issue, rule_out_of_scope
 from bureau.risk.rules_plans import (
     rule_cross_org_duplicate,
@@ -46,6 +47,7 @@ RULES: dict[str, Callable[[ScanContext], list[Finding]]] = {
     R.ASSESSOR_OVERLOAD: rule_assessor_overload,
     R.DIRECT_SHARE: rule_direct_share,
     R.SHORT_LEAD: rule_short_lead,
+    R.LATE_PUBLICITY: rule_late_publicity,
     R.REPEATED_REVOCATIONS: rule_repeated_revocations,
     R.CROSS_ORG_DUPLICATE: rule_cross_org_duplicate,
 }

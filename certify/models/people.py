@@ -71,14 +71,16 @@ class Enrolment(models.Model):
         APPROVED = "approved", _("已批准")
         REJECTED = "rejected", _("未批准")
 
-    class Education(models.TextChoices):  # GB/T 4658, simplified to what forms ask
+    class Education(models.TextChoices):  # GB/T 4658-2006 学历代码, the first-level codes forms ask
         POSTGRADUATE = "10", _("研究生")
         BACHELOR = "20", _("大学本科")
         COLLEGE = "30", _("大学专科")
         SECONDARY_VOCATIONAL = "40", _("中等职业教育")
         TECHNICAL_SCHOOL = "47", _("技工学校")
         HIGH_SCHOOL = "60", _("普通高中")
-        JUNIOR = "70", _("初中及以下")
+        JUNIOR = "70", _("初中")
+        PRIMARY = "80", _("小学")
+        OTHER = "90", _("其他")
 
     organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="enrolments")
     plan = models.ForeignKey("certify.AssessmentPlan", on_delete=models.PROTECT, related_name="enrolments")

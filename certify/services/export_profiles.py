@@ -143,7 +143,17 @@ ID_TYPE_CODES = {
 }
 # GB/T 4658-2006 学历代码. Enrolment.Education stores 45 for 技工学校, which in GB/T 4658-2006 is
 # 职业高中结业; 技工学校毕业 is 47, so the upload sends 47.
-EDUCATION_CODES = {"10": "10", "20": "20", "30": "30", "40": "40", "47": "47", "60": "60", "70": "70"}
+EDUCATION_CODES = {
+    "10": "10",
+    "20": "20",
+    "30": "30",
+    "40": "40",
+    "47": "47",
+    "60": "60",
+    "70": "70",
+    "80": "80",
+    "90": "90",
+}
 LEVEL_CODES = {str(level): str(level) for level in numbering.LEVELS}
 RESULT_CODES = {"pass": "1", "fail": "2"}
 ACTION_CODES = {NEW: "新增", UPDATE: "更新"}

@@ -11,6 +11,8 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -22,6 +24,7 @@ from certify.models import (
     IssuanceBatch,
     Objection,
     PlanAssessor,
+    RecusalRelation,
     Result,
     Score,
     StandardVersion,
@@ -53,6 +56,16 @@ def plan_coverage(plan: AssessmentPlan, on: dt.date):
     return filing_coverage(
         organization=plan.organization, occupation=plan.occupation, work_type=plan.work_type, level=plan.level, on=on
     )
+
+
+def filing_gate(plan: AssessmentPlan, on: dt.date, step: str) -> None:
+    """Refuse ``step`` (创建计划, 修改考核日期, …) unless a filing covers the plan on ``on``: the
+    refusal names the step, the day and the filing, at the exam date field."""
+    coverage = plan_coverage(plan, on)
+    if not coverage.ok:
+        raise ValidationError(
+            {"exam_date": _("%(step)s：%(d)s %(why)s") % {"step": step, "d": _day(on), "why": coverage.message}}
+        )
 
 
 # --- filing -----------------------------------------------------------------------------------
@@ -136,7 +149,41 @@ def panel_checks(plan: AssessmentPlan, candidates: int) -> list[Check]:
             )
         )
     checks.append(_declaration_check(by_duty))
+    recusal = _recusal_panel_check(plan, by_duty)
+    if recusal is not None:
+        checks.append(recusal)
     return checks
+
+
+def _recusal_panel_check(plan: AssessmentPlan, by_duty: dict[str, list[PlanAssessor]]) -> Check | None:
+    """Every candidate keeps a practical panel of at least the standard's minimum, odd where the
+    standard asks for odd panels, once the assessors who declared a relation with them step aside."""
+    cfg = plan.standard_level
+    panel = by_duty[PlanAssessor.Duty.PRACTICAL]
+    if not cfg.has_practical or not panel:
+        return None
+    recused: dict[int, int] = {}
+    for enrolment_id in RecusalRelation.objects.filter(
+        assessor__in=[a.pk for a in panel], enrolment__in=active_enrolments(plan)
+    ).values_list("enrolment_id", flat=True):
+        recused[enrolment_id] = recused.get(enrolment_id, 0) + 1
+    if not recused:
+        return None
+    need = cfg.min_practical_assessors
+    odd = cfg.require_odd_panel and settings.SKILLCERT_RECUSAL_PANEL_MUST_BE_ODD
+    short = []
+    for enrolment in active_enrolments(plan).filter(pk__in=recused).select_related("person").order_by("pk"):
+        left = len(panel) - recused[enrolment.pk]
+        if left < need or (odd and left % 2 == 0):
+            short.append(_("%(name)s 仅余 %(n)d 人") % {"name": enrolment.person.name, "n": left})
+    text = (
+        _("回避后每名考生的操作技能考评组仍不少于 %(need)d 人且为奇数")
+        if odd
+        else _("回避后每名考生的操作技能考评组仍不少于 %(need)d 人")
+    ) % {"need": need}
+    if short:
+        text += _("（%(list)s；请增派考评员）") % {"list": "、".join(short[:10])}
+    return Check(not short, text)
 
 
 def filing_checks(plan: AssessmentPlan, today: dt.date) -> list[Check]:
@@ -174,7 +221,11 @@ def filing_checks(plan: AssessmentPlan, today: dt.date) -> list[Check]:
 # --- the later steps ----------------------------------------------------------------------------
 def start_checks(plan: AssessmentPlan, today: dt.date) -> list[Check]:
     coverage = plan_coverage(plan, today)
-    return [
+    by_duty: dict[str, list[PlanAssessor]] = {d: [] for d in PlanAssessor.Duty.values}
+    for assessor in plan.assessors.all():
+        by_duty[assessor.duty].append(assessor)
+    recusal = _recusal_panel_check(plan, by_duty)
+    return ([recusal] if recusal is not None and not recusal.ok else []) + [
         Check(
             today >= plan.exam_date,
             _("考核日期 %(d)s 已到") % {"d": plan.exam_date.isoformat()},
@@ -212,12 +263,24 @@ def approval_checks(plan: AssessmentPlan, reviewer: User | None = None) -> list[
 
 
 def publicity_checks(plan: AssessmentPlan, today: dt.date) -> list[Check]:
+    coverage = plan_coverage(plan, today)
     return [
         Check(
             today >= plan.exam_date,
             _("考核日期 %(d)s 已到") % {"d": plan.exam_date.isoformat()},
             _("公示不能早于考核日期（%(d)s）开始") % {"d": plan.exam_date.isoformat()},
-        )
+        ),
+        Check(
+            coverage.ok,
+            coverage.message
+            or _("备案 %(n)s 在 %(d)s 覆盖%(subject)s%(level)s")
+            % {
+                "n": coverage.filing.number,
+                "d": today.isoformat(),
+                "subject": plan.subject,
+                "level": plan.level_wording,
+            },
+        ),
     ]
 
 

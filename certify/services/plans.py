@@ -34,6 +34,7 @@ from certify.services.plan_checks import (  # noqa: F401  (re-exported)
     approval_checks,
     close_checks,
     filing_checks,
+    filing_gate,
     panel_checks,
     plan_coverage,
 )
@@ -135,8 +136,9 @@ def plan_create(
     )
     if not plan.title:
         plan.title = f"{plan.subject}{standard_level.level_wording}评价"
-    plan.number = _next_number(organization, plan.exam_date.year)
     _check_dates(plan)
+    filing_gate(plan, plan.exam_date, _("创建评价计划"))
+    plan.number = _next_number(organization, plan.exam_date.year)
     save_tracked(plan, actor=actor)
     plan_event(
         actor, plan, EventType.PLAN_CREATED, {"number": plan.number, "level": level, "exam_date": plan.exam_date}
@@ -156,6 +158,8 @@ def plan_update(*, actor: User, plan: AssessmentPlan, **changes) -> AssessmentPl
     changed = diff(before, {f: getattr(plan, f) for f in PLAN_FIELDS})
     if not changed:
         raise ValidationError(_("没有需要保存的修改"))
+    if "exam_date" in changed:
+        filing_gate(plan, plan.exam_date, _("修改考核日期"))
     direct = active_enrolments(plan).filter(route=Enrolment.Route.DIRECT)
     if "allow_direct_grading" in changed and not plan.allow_direct_grading and direct.exists():
         raise ValidationError({"allow_direct_grading": _("已有定级申报的考生，请先撤回其报名再取消接受定级")})
@@ -246,16 +250,29 @@ def plan_start_publicity(*, actor: User, plan: AssessmentPlan, today: dt.date | 
     today = today or timezone.localdate()
     require_action(Act.PUBLICITY, plan=plan, actor=actor, today=today)
     days = int(conf("PUBLICITY_WORKING_DAYS"))
+    deadline = results_deadline(plan)
     plan.status, plan.publicity_start = S.PUBLICITY, today
     plan.publicity_end = calendar.add_working_days(today, days)
     save_tracked(plan, actor=actor)
+    late = calendar.working_days_between(deadline, today) if today > deadline else 0
     plan_event(
         actor,
         plan,
         EventType.PLAN_PUBLICITY_STARTED,
-        {"start": plan.publicity_start, "end": plan.publicity_end, "working_days": days},
+        {
+            "start": plan.publicity_start,
+            "end": plan.publicity_end,
+            "working_days": days,
+            "deadline": deadline,
+            "late_working_days": late,
+        },
     )
     return plan
+
+
+def results_deadline(plan: AssessmentPlan) -> dt.date:
+    """The last day to publish results: N working days after the exam ends (domain.md §4)."""
+    return calendar.add_working_days(plan.exam_end_date or plan.exam_date, int(conf("RESULTS_PUBLICITY_WORKING_DAYS")))
 
 
 @transaction.atomic

@@ -239,6 +239,8 @@ def _check_range(column: Column, number: Decimal) -> None:
 def _parse_decimal(column: Column, raw: Any) -> Decimal:
     number = _to_decimal(raw)
     if number is None:
+        if column.example:  # the column's own example: a score sheet's "85.5" reads wrong for years
+            raise CellError(_("应填写数字，如 %(example)s") % {"example": column.example})
         raise CellError(_("应填写数字，如 85 或 85.5"))
     _check_range(column, number)
     if column.decimals is None:

@@ -150,3 +150,12 @@ def test_a_profile_refuses_a_code_table_it_does_not_carry_and_a_field_that_does_
         ExportProfile(name="x", label="x", columns=(ExportColumn("sex", "性别", codes="sex"),), code_tables={})
     with pytest.raises(ValueError):
         ExportColumn("salary", "工资")
+
+
+def test_primary_school_and_other_education_have_their_own_codes():
+    """Issue 12: 小学 was folded into 初中及以下 and 其他 was missing; GB/T 4658 codes them 80 and 90."""
+    assert [as_dict(DEFAULT_PROFILE, record(education=code))["文化程度"] for code in ("70", "80", "90")] == [
+        "70",
+        "80",
+        "90",
+    ]

@@ -343,3 +343,19 @@ def test_the_roster_template_reads_back_and_its_example_rows_are_refused(world, 
     errors = import_rejected(lambda: roster_import(actor=world.a_operator, plan=plan, file=template))
     assert {(e.row, e.column) for e in errors} >= {(2, "证件号码"), (3, "证件号码")}
     assert all("示例行" in e.message for e in errors if e.column == "证件号码")
+
+
+def test_primary_school_and_other_education_are_read_apart_from_junior_school(world, plan_factory):
+    plan = plan_factory()
+    ids = candidate_ids(4)
+    text = "姓名,证件号码,从事本职业年限,文化程度\r\n" + "".join(
+        f"{name},{number},7,{education}\r\n"
+        for name, number, education in zip(
+            ["甲一", "乙二", "丙三", "丁四"], ids, ["初中", "小学", "其他", "初中及以下"], strict=True
+        )
+    )
+
+    roster_import(actor=world.a_operator, plan=plan, file=text.encode("utf-8"), filename="名册.csv")
+
+    education = dict(Enrolment.objects.filter(plan=plan).values_list("person__name", "education"))
+    assert education == {"甲一": "70", "乙二": "80", "丙三": "90", "丁四": "70"}

@@ -389,3 +389,9 @@ def test_a_workbook_that_unpacks_to_too_much_data_is_refused(settings):
 def test_a_csv_with_no_header_says_where_it_looked():
     table = read_table(io.BytesIO("甲,乙\n1,2\n".encode()), columns=ROSTER, filename="名单.csv")
     assert only_message(table) == "前 10 行中找不到表头（如「姓名」「证件号码」「性别」），请使用系统提供的模板"
+
+
+def test_a_column_with_its_own_example_says_it_instead_of_a_score():
+    """Issue 12: the years column answered a wrong cell with "如 85 或 85.5", which reads like a score."""
+    years = Column(key="years", header="本职业工作年限", kind="decimal", decimals=1, example="7")
+    assert error_of(years, "七年") == "应填写数字，如 7"

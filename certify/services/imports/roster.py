@@ -164,7 +164,9 @@ def roster_columns() -> list[Column]:
                     "技校": E.TECHNICAL_SCHOOL,
                     "高中": E.HIGH_SCHOOL,
                     "初中": E.JUNIOR,
-                    "小学": E.JUNIOR,
+                    "初中及以下": E.JUNIOR,  # the label before GB/T 4658's 小学 was offered
+                    "小学": E.PRIMARY,
+                    "其它": E.OTHER,
                 },
             ),
         ),
