@@ -4,20 +4,51 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0005_risk_rule_cross_org_duplicate'),
+        ("audit", "0005_risk_rule_cross_org_duplicate"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='historicalriskflag',
-            name='rule',
-            field=models.CharField(choices=[('out_of_scope', '超出备案范围或备案失效时发证'), ('early_issue', '公示未结束或异议未处理即发证'), ('score_after_approval', '结果审核后更改成绩'), ('identical_scores', '计划内成绩高度雷同'), ('full_pass', '大批次全员合格'), ('assessor_overload', '考评员单日评分人数过多'), ('direct_share', '定级申报占比过高'), ('short_lead', '计划报备提前时间不足'), ('late_publicity', '考核后未按期公示结果'), ('repeated_revocations', '频繁撤销证书'), ('cross_org_duplicate', '同一人员在多家机构申报或持证（同职业同等级）')], max_length=40, verbose_name='规则'),
+            model_name="historicalriskflag",
+            name="rule",
+            field=models.CharField(
+                choices=[
+                    ("out_of_scope", "超出备案范围或备案失效时发证"),
+                    ("early_issue", "公示未结束或异议未处理即发证"),
+                    ("score_after_approval", "结果审核后更改成绩"),
+                    ("identical_scores", "计划内成绩高度雷同"),
+                    ("full_pass", "大批次全员合格"),
+                    ("assessor_overload", "考评员单日评分人数过多"),
+                    ("direct_share", "定级申报占比过高"),
+                    ("short_lead", "计划报备提前时间不足"),
+                    ("late_publicity", "考核后未按期公示结果"),
+                    ("repeated_revocations", "频繁撤销证书"),
+                    ("cross_org_duplicate", "同一人员在多家机构申报或持证（同职业同等级）"),
+                ],
+                max_length=40,
+                verbose_name="规则",
+            ),
         ),
         migrations.AlterField(
-            model_name='riskflag',
-            name='rule',
-            field=models.CharField(choices=[('out_of_scope', '超出备案范围或备案失效时发证'), ('early_issue', '公示未结束或异议未处理即发证'), ('score_after_approval', '结果审核后更改成绩'), ('identical_scores', '计划内成绩高度雷同'), ('full_pass', '大批次全员合格'), ('assessor_overload', '考评员单日评分人数过多'), ('direct_share', '定级申报占比过高'), ('short_lead', '计划报备提前时间不足'), ('late_publicity', '考核后未按期公示结果'), ('repeated_revocations', '频繁撤销证书'), ('cross_org_duplicate', '同一人员在多家机构申报或持证（同职业同等级）')], max_length=40, verbose_name='规则'),
+            model_name="riskflag",
+            name="rule",
+            field=models.CharField(
+                choices=[
+                    ("out_of_scope", "超出备案范围或备案失效时发证"),
+                    ("early_issue", "公示未结束或异议未处理即发证"),
+                    ("score_after_approval", "结果审核后更改成绩"),
+                    ("identical_scores", "计划内成绩高度雷同"),
+                    ("full_pass", "大批次全员合格"),
+                    ("assessor_overload", "考评员单日评分人数过多"),
+                    ("direct_share", "定级申报占比过高"),
+                    ("short_lead", "计划报备提前时间不足"),
+                    ("late_publicity", "考核后未按期公示结果"),
+                    ("repeated_revocations", "频繁撤销证书"),
+                    ("cross_org_duplicate", "同一人员在多家机构申报或持证（同职业同等级）"),
+                ],
+                max_length=40,
+                verbose_name="规则",
+            ),
         ),
     ]

@@ -4,20 +4,49 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('certify', '0007_certificate_check_code'),
+        ("certify", "0007_certificate_check_code"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='enrolment',
-            name='education',
-            field=models.CharField(blank=True, choices=[('10', '研究生'), ('20', '大学本科'), ('30', '大学专科'), ('40', '中等职业教育'), ('47', '技工学校'), ('60', '普通高中'), ('70', '初中'), ('80', '小学'), ('90', '其他')], max_length=2, verbose_name='文化程度'),
+            model_name="enrolment",
+            name="education",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("10", "研究生"),
+                    ("20", "大学本科"),
+                    ("30", "大学专科"),
+                    ("40", "中等职业教育"),
+                    ("47", "技工学校"),
+                    ("60", "普通高中"),
+                    ("70", "初中"),
+                    ("80", "小学"),
+                    ("90", "其他"),
+                ],
+                max_length=2,
+                verbose_name="文化程度",
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalenrolment',
-            name='education',
-            field=models.CharField(blank=True, choices=[('10', '研究生'), ('20', '大学本科'), ('30', '大学专科'), ('40', '中等职业教育'), ('47', '技工学校'), ('60', '普通高中'), ('70', '初中'), ('80', '小学'), ('90', '其他')], max_length=2, verbose_name='文化程度'),
+            model_name="historicalenrolment",
+            name="education",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("10", "研究生"),
+                    ("20", "大学本科"),
+                    ("30", "大学专科"),
+                    ("40", "中等职业教育"),
+                    ("47", "技工学校"),
+                    ("60", "普通高中"),
+                    ("70", "初中"),
+                    ("80", "小学"),
+                    ("90", "其他"),
+                ],
+                max_length=2,
+                verbose_name="文化程度",
+            ),
         ),
     ]
