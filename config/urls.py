@@ -1,26 +1,19 @@
 from django.conf import settings
 from django.contrib import admin
-from django.db import connection
-from django.http import HttpResponse
 from django.urls import include, path
 from django.views.i18n import set_language
 
 from accounts import views as account_views
+from config import health
 
 handler403 = "lib.web.handler403"
 handler404 = "lib.web.handler404"
 handler500 = "lib.web.handler500"
 
 
-def healthz(request):
-    """Liveness for the load balancer and compose: the app answers and reaches its database."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return HttpResponse("ok", content_type="text/plain")
-
-
 urlpatterns = [
-    path("healthz", healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("", account_views.home, name="home"),
     path("", include("accounts.urls")),
     path("", include("certify.urls")),
