@@ -7,9 +7,14 @@ Without a broker (the embedded default) ``delay`` runs the task eagerly, in-proc
 
 from __future__ import annotations
 
+import logging
+
 from django.db import transaction
+from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from config.celery import app
+
+logger = logging.getLogger(__name__)
 
 
 def _task(name: str):
@@ -20,9 +25,21 @@ def _task(name: str):
     return app.tasks[full]
 
 
+def _send(name: str, *args) -> bool:
+    """Queue a task; with the broker away, log it and return False instead of failing the request
+    whose work is already committed. What was not queued is still pending in the database, and the
+    reconciler (Celery beat) queues it again once it has stalled (certify.services.recovery)."""
+    try:
+        _task(name).delay(*args)
+    except (BrokerUnavailable, ConnectionError, OSError):
+        logger.warning("task queue unavailable: %s%r not queued; the reconciler will queue it again", name, args)
+        return False
+    return True
+
+
 def issue_batch(batch_id: int) -> None:
     """Allocate numbers and sign a batch (after commit)."""
-    transaction.on_commit(lambda: _task("issue_batch").delay(batch_id))
+    transaction.on_commit(lambda: _send("issue_batch", batch_id))
 
 
 def render_certificates(ids: list[int], batch_id: int | None) -> None:
@@ -31,13 +48,14 @@ def render_certificates(ids: list[int], batch_id: int | None) -> None:
 
     def send() -> None:
         for pk in ids:
-            _task("render_certificate").delay(pk)
+            if not _send("render_certificate", pk):
+                return  # the queue is away: the rest wait for the reconciler too
         if not ids and batch_id:
-            _task("render_batch_pdf").delay(batch_id)
+            _send("render_batch_pdf", batch_id)
 
     transaction.on_commit(send)
 
 
 def render_batch(batch_id: int) -> None:
     """The batch's combined print file (after commit)."""
-    transaction.on_commit(lambda: _task("render_batch_pdf").delay(batch_id))
+    transaction.on_commit(lambda: _send("render_batch_pdf", batch_id))

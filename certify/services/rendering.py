@@ -14,6 +14,7 @@ import logging
 import uuid
 from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -246,4 +247,5 @@ def batch_progress(batch: IssuanceBatch) -> dict:
         "skipped": len(batch.skipped or []),
         "error": batch.error,
         "combined_ready": bool(batch.combined_pdf),
+        "requeue_minutes": settings.SKILLCERT_STUCK_AFTER_MINUTES,
     }

@@ -123,3 +123,55 @@ def test_a_worker_killed_in_the_middle_of_a_batch_is_finished_by_another_each_ce
     assert batch.status == IssuanceBatch.Status.DONE, batch.error
     assert_issued_completely(plan, batch)
     assert Certificate.objects.filter(plan=plan).values("enrolment").distinct().count() == CANDIDATES
+
+
+class DeadBroker:
+    """Dispatch to a Redis that is not there (the queue stopped during issuance)."""
+
+    def __enter__(self):
+        from tests.realworker import _new_connections, app
+
+        self.saved = {"broker_url": app.conf.broker_url, "task_always_eager": app.conf.task_always_eager}
+        app.conf.update(broker_url="redis://127.0.0.1:1/0", task_always_eager=False)
+        _new_connections()
+        return self
+
+    def __exit__(self, *exc):
+        from tests.realworker import _new_connections, app
+
+        app.conf.update(**self.saved)
+        _new_connections()
+
+
+def test_with_the_queue_away_issuing_is_accepted_and_resumes_cleanly_when_it_is_back(transactional_db, monkeypatch):
+    """Issue 13's fault: Redis stopped during issuance. The operator's request is not an error page
+    (its work is committed: the batch waits, pending); once the queue is back, the reconciler
+    queues it again and a worker issues every certificate once, numbers gap-free."""
+    url = require_production_services()
+    setup, plan = closed_plan_of(CANDIDATES)
+    from certify import dispatch
+
+    warned = []
+    monkeypatch.setattr(dispatch.logger, "warning", lambda message, *args: warned.append(message % args))
+    with DeadBroker():
+        batch = issuance_request(actor=setup.operator, plan=plan, issue_date=timezone.localdate())
+    batch.refresh_from_db()
+    assert batch.status == IssuanceBatch.Status.PENDING
+    assert warned and "issue_batch" in warned[0] and "the reconciler will queue it again" in warned[0]
+
+    with BrokerMode(url):
+        worker = Worker(broker=url, concurrency=2)
+        try:
+            from certify.services.recovery import issuance_reconcile
+
+            def done_or_reconcile():
+                issuance_reconcile(now=timezone.now() + dt.timedelta(minutes=20))
+                return finished(batch.pk)
+
+            batch = wait_for(
+                done_or_reconcile, timeout=600, what="the batch after the queue came back", worker=worker, step=2
+            )
+        finally:
+            worker.stop()
+    assert batch.status == IssuanceBatch.Status.DONE, batch.error
+    assert_issued_completely(plan, batch)
