@@ -31,7 +31,7 @@ from certify.permissions import can_manage_plans
 from certify.services import calendar, plan_panel, plan_supervision
 from certify.services import plans as services
 from certify.services.publicity import objection_record, objection_resolve
-from certify.views import plan_scores
+from certify.views import plan_photos, plan_scores
 from lib.web import apply_service_errors, error_text, paginate, querystring
 
 
@@ -143,6 +143,7 @@ def plan_detail(request, org_id: int, plan_id: int):
             "actions": available,
             "shows_scores": shows,
             "enrolments": enrolments,
+            **plan_photos.photo_context(request, plan, enrolments),
             "active_count": sum(1 for e in enrolments if e.status == Enrolment.Status.REGISTERED),
             "assessors": assessors,
             "events": plan_scores.activity(plan, user),
