@@ -25,6 +25,7 @@ from certify.models import (
     PlanAssessor,
     RecusalRelation,
     Score,
+    ScoreDraft,
     Seal,
     StandardVersion,
     SupervisionReport,
@@ -403,3 +404,18 @@ def seal_for_org(organization: Organization) -> Seal | None:
 def calendar_days_since(year: int) -> QuerySet[CalendarDay]:
     """The bureau's holiday and make-up-day entries from ``year`` on."""
     return CalendarDay.objects.filter(day__year__gte=year)
+
+
+def scorer_draft(plan: AssessmentPlan, user) -> dict[str, dict]:
+    """What ``user`` typed on the plan's score sheet and has not submitted (``ScoreDraft.values``)."""
+    draft = ScoreDraft.objects.filter(plan=plan, assessor=user).only("values").first()
+    return draft.values if draft else {}
+
+
+def plan_activity(plan) -> QuerySet:
+    """The plan's 办理记录: its own steps and every score entered or corrected on it, oldest first."""
+    score_ids = [str(pk) for pk in Score.objects.filter(plan=plan).values_list("pk", flat=True)]
+    return AuditEvent.objects.filter(
+        Q(target_type="certify.assessmentplan", target_id=str(plan.pk))
+        | Q(target_type="certify.score", target_id__in=score_ids)
+    ).order_by("seq")

@@ -11,7 +11,7 @@ from certify.models.plans import (
     RecusalRelation,
     SupervisionReport,
 )
-from certify.models.scoring import Objection, Result, Score, ScoreFinalError
+from certify.models.scoring import Objection, Result, Score, ScoreDraft, ScoreFinalError
 from certify.models.standards import PublishedStandardError, Standard, StandardLevel, StandardVersion
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "RecusalRelation",
     "Result",
     "Score",
+    "ScoreDraft",
     "ScoreFinalError",
     "Seal",
     "Standard",

@@ -171,3 +171,26 @@ class Objection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan.number} {self.get_status_display()}"
+
+
+class ScoreDraft(models.Model):
+    """What an assessor typed on a plan's score sheet and has not submitted yet: kept on the
+    server so that nothing typed is lost (a reload, another computer, an error in one row).
+
+    Not a record anyone relies on — a submitted ``Score`` is, with its audit event — so a draft
+    carries no history and is overwritten in place. ``values`` maps
+    ``"<enrolment id>|<component>|<sub-score>"`` to ``{"value": typed text, "outcome": code}``.
+    """
+
+    plan = models.ForeignKey("certify.AssessmentPlan", on_delete=models.CASCADE, related_name="score_drafts")
+    assessor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="score_drafts")
+    values = models.JSONField(_("草稿内容"), default=dict, blank=True)
+    updated_at = models.DateTimeField(_("保存时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("成绩草稿")
+        verbose_name_plural = _("成绩草稿")
+        constraints = [models.UniqueConstraint(fields=["plan", "assessor"], name="score_draft_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id}/{self.assessor_id}"

@@ -18,6 +18,7 @@ from audit.services import audit_append
 from certify.actions import Act, require_action
 from certify.models import AssessmentPlan, Enrolment, Objection, PlanAssessor, RecusalRelation, Result, Score
 from certify.services.plan_base import lock_plan
+from lib.halfwidth import normalize_number
 
 TENTH = Decimal("0.1")
 DUTY_FOR = {
@@ -29,9 +30,10 @@ S = AssessmentPlan.Status
 
 
 def parse_score(value) -> Decimal:
-    """0–100 with at most one decimal place, or a Chinese ValidationError."""
+    """0–100 with at most one decimal place, or a Chinese ValidationError. Full-width digits and
+    the Chinese decimal point (７６．５, 76。5) are read as typed by an input method."""
     try:
-        number = Decimal(str(value).strip())
+        number = Decimal(normalize_number(value))
     except (InvalidOperation, AttributeError) as exc:
         raise ValidationError({"value": _("成绩应为 0–100 的数字")}) from exc
     if not number.is_finite() or not Decimal("0") <= number <= Decimal("100"):

@@ -31,6 +31,7 @@ from certify.permissions import can_manage_plans
 from certify.services import calendar, plan_panel, plan_supervision
 from certify.services import plans as services
 from certify.services.publicity import objection_record, objection_resolve
+from certify.views import plan_photos, plan_scores
 from lib.web import apply_service_errors, error_text, paginate, querystring
 
 
@@ -128,6 +129,7 @@ def plan_detail(request, org_id: int, plan_id: int):
     enrolments = list(selectors.plan_enrolments(plan))
     assessors = list(selectors.plan_assessors(plan))
     available = selectors.plan_available_actions(plan, user)
+    shows = plan_shows_scores(plan)
     publicity_warning = ""
     if plan.publicity_start and plan.publicity_end:
         publicity_warning = calendar.calendar_warning(plan.publicity_start, plan.publicity_end)
@@ -139,11 +141,13 @@ def plan_detail(request, org_id: int, plan_id: int):
             "plan": plan,
             "steps": plan_steps(plan, issued=selectors.plan_has_certificates(plan)),
             "actions": available,
-            "shows_scores": plan_shows_scores(plan),
+            "shows_scores": shows,
             "enrolments": enrolments,
+            **plan_photos.photo_context(request, plan, enrolments),
             "active_count": sum(1 for e in enrolments if e.status == Enrolment.Status.REGISTERED),
             "assessors": assessors,
-            "events": selectors.plan_events(plan).select_related("actor"),
+            "events": plan_scores.activity(plan, user),
+            **(plan_scores.score_breakdown(plan) if shows and plan_scores.shows_values(plan, user) else {}),
             "objections": selectors.plan_objections(plan),
             "supervision_reports": selectors.plan_supervision_reports(plan),
             "has_batch": selectors.plan_has_issuance(plan),

@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -13,8 +12,10 @@ from accounts.permissions import require
 from certify import selectors
 from certify.actions import Act
 from certify.forms import CorrectionForm
+from certify.forms.score_sheet import ScoreSheetForm
 from certify.models import Enrolment, Score
 from certify.services import imports
+from certify.services import score_drafts as drafts
 from certify.services import scoring as services
 from certify.views.plans import plan_context, refused_unless_available, require_permitted
 from certify.views.uploads import run_import
@@ -40,69 +41,129 @@ def _columns(plan, user) -> list[tuple[str, str, str]]:
     return columns
 
 
-@require_GET
-@login_required
-def score_sheet(request, org_id: int, plan_id: int):
-    org, plan = plan_context(request, org_id, plan_id)
-    require_permitted(request, plan, Act.SCORE)
-    columns = _columns(plan, request.user)
-    recused = selectors.scorer_recusals(plan, request.user)
-    mine = selectors.scorer_current_scores(plan, request.user)
-    rows = []
-    for enrolment in selectors.plan_enrolments(plan).filter(status=Enrolment.Status.REGISTERED):
-        cells = [{"column": c, "score": mine.get((enrolment.pk, c[0], c[1]))} for c in columns]
-        rows.append({"enrolment": enrolment, "recused": enrolment.pk in recused, "cells": cells})
+class Sheet:
+    """The user's sheet of a plan: columns, candidates, recusals, submitted scores, the form."""
+
+    def __init__(self, plan, user, data=None):
+        self.columns = _columns(plan, user)
+        self.recused = selectors.scorer_recusals(plan, user)
+        self.mine = selectors.scorer_current_scores(plan, user)
+        self.enrolments = list(selectors.plan_enrolments(plan).filter(status=Enrolment.Status.REGISTERED))
+        self.form = ScoreSheetForm(
+            data,
+            rows=[e for e in self.enrolments if e.pk not in self.recused],
+            columns=self.columns,
+            locked=set(self.mine),
+            draft=selectors.scorer_draft(plan, user) if data is None else None,
+        )
+
+    def rows(self) -> list[dict]:
+        form, rows = self.form, []
+        for e in self.enrolments:
+            if e.pk in self.recused:
+                rows.append({"enrolment": e, "recused": True})
+                continue
+            cells = []
+            for i, (component, subscore, heading) in enumerate(self.columns):
+                cell = form.by_row[e.pk][i]
+                cells.append(
+                    {
+                        "heading": heading,
+                        "score": self.mine.get((e.pk, component, subscore)),
+                        "value": form[cell.value_name] if cell else None,
+                        "outcome": form[cell.outcome_name] if cell else None,
+                    }
+                )
+            pick = form[f"pick_{e.pk}"] if f"pick_{e.pk}" in form.fields else None
+            rows.append({"enrolment": e, "cells": cells, "pick": pick})
+        return rows
+
+
+def _render_sheet(request, org, plan, sheet: Sheet, status: int = 200):
     return render(
         request,
         "certify/score_sheet.html",
         {
             "org": org,
             "plan": plan,
-            "columns": columns,
-            "rows": rows,
-            "outcomes": Score.Outcome.choices,
+            "columns": sheet.columns,
+            "rows": sheet.rows(),
+            "form": sheet.form,
+            "error_count": sum(len(v) for k, v in sheet.form.errors.items() if k != "__all__")
+            if sheet.form.is_bound
+            else 0,
             "scoring": selectors.plan_action(plan, request.user, Act.SCORE),
             "correcting": selectors.plan_action(plan, request.user, Act.CORRECT_SCORE),
         },
+        status=status,
     )
+
+
+def _render_confirmation(request, org, plan, sheet: Sheet):
+    return render(
+        request,
+        "certify/score_confirm.html",
+        {"org": org, "plan": plan, "rows": sheet.form.confirmation_rows(), "columns": sheet.columns},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def score_sheet(request, org_id: int, plan_id: int):
+    """The whole sheet in one form. 保存草稿 (also what Enter does) keeps every typed value on the
+    server, valid or not, and marks what to fix at its cell; 核对并提交 shows the ticked rows for
+    confirmation. Nothing is submitted from here."""
+    org, plan = plan_context(request, org_id, plan_id)
+    require_permitted(request, plan, Act.SCORE)
+    if request.method == "GET":
+        return _render_sheet(request, org, plan, Sheet(plan, request.user))
+    refused = refused_unless_available(request, plan, Act.SCORE)
+    if refused is not None:
+        return refused
+    sheet = Sheet(plan, request.user, request.POST)
+    form = sheet.form
+    valid = form.is_valid()
+    try:
+        drafts.score_draft_save(actor=request.user, plan=plan, values=form.draft_values())
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+        return _render_sheet(request, org, plan, sheet, status=400)
+    if request.POST.get("action") == "review":
+        if form.check_picked():
+            return _render_confirmation(request, org, plan, sheet)
+        messages.warning(request, _("草稿已保存，尚未提交。请按格子下方的提示改正后再提交。"))
+        return _render_sheet(request, org, plan, sheet)
+    if not valid:
+        messages.warning(request, _("草稿已保存，尚未提交。有几处需要改正，已在格子下方用红字标出。"))
+        return _render_sheet(request, org, plan, sheet)
+    messages.success(request, _("已保存草稿，尚未提交。勾选考生后点“核对并提交”才会提交。"))
+    return redirect("certify:score_sheet", org_id=org.pk, plan_id=plan.pk)
 
 
 @require_POST
 @login_required
-def score_submit(request, org_id: int, plan_id: int, enrolment_id: int):
-    """One candidate's row of the sheet: every filled cell is submitted, all or none."""
+def score_sheet_submit(request, org_id: int, plan_id: int):
+    """The confirmed rows, submitted in one go (all or none). Without the confirmation's own
+    field this shows the confirmation instead: submitting is never one click away by accident."""
     org, plan = plan_context(request, org_id, plan_id)
     require_permitted(request, plan, Act.SCORE)
-    enrolment = selectors.enrolment_get(plan, enrolment_id)
-    submitted = 0
+    sheet = Sheet(plan, request.user, request.POST)
+    if not (sheet.form.is_valid() and sheet.form.check_picked()):
+        return _render_sheet(request, org, plan, sheet)
+    if request.POST.get("confirm") != "yes":
+        return _render_confirmation(request, org, plan, sheet)
+    cells = sheet.form.submission()
     try:
-        with transaction.atomic():
-            for component, subscore, _heading in _columns(plan, request.user):
-                key = f"{component}:{subscore}"
-                value = request.POST.get(f"value_{key}", "").strip()
-                outcome = request.POST.get(f"outcome_{key}", Score.Outcome.SCORED)
-                if not value and outcome == Score.Outcome.SCORED:
-                    continue
-                services.score_submit(
-                    actor=request.user,
-                    enrolment=enrolment,
-                    component=component,
-                    subscore=subscore,
-                    value=value or None,
-                    outcome=outcome,
-                )
-                submitted += 1
+        drafts.score_sheet_submit(actor=request.user, plan=plan, cells=cells)
     except ValidationError as exc:
-        messages.error(request, f"{enrolment.person.name}：{error_text(exc)}")
+        messages.error(request, _("没有提交任何成绩：%(e)s") % {"e": error_text(exc)})
     else:
-        if submitted:
-            messages.success(
-                request,
-                _("已提交 %(name)s 的 %(n)d 项成绩，提交后不能修改。")
-                % {"name": enrolment.person.name, "n": submitted},
-            )
-        else:
-            messages.warning(request, _("没有填写成绩。"))
+        names = "、".join(e.person.name for e in sheet.form.picked())
+        messages.success(
+            request,
+            _("已提交 %(names)s 的 %(n)d 项成绩。提交后不能修改，如有错误请点“更正”并写明原因。")
+            % {"names": names, "n": len(cells)},
+        )
     return redirect("certify:score_sheet", org_id=org.pk, plan_id=plan.pk)
 
 

@@ -229,12 +229,13 @@ def test_score_sheet_and_submit(world, as_user, scoring_plan, audit_probe):
         url=sheet,
         outsiders=[world.b_operator],
         wrong_roles=[world.a_operator, world.a_reviewer, world.a_viewer],
-        wrong_method="post",
+        wrong_method="put",
         user=world.a_assessor,
     )
     enrolment = scoring_plan.enrolments.first()
-    submit = url("score_submit", scoring_plan, enrolment.pk)
-    data = {"value_practical:": "85.5", "outcome_practical:": "scored"}
+    submit = url("score_sheet_submit", scoring_plan)
+    data = {f"v_{enrolment.pk}_0": "85.5", f"o_{enrolment.pk}_0": "scored", f"pick_{enrolment.pk}": "on"}
+    data["confirm"] = "yes"
     check_guards(
         as_user,
         method="post",
@@ -250,10 +251,20 @@ def test_score_sheet_and_submit(world, as_user, scoring_plan, audit_probe):
     score = Score.objects.get(enrolment=enrolment, assessor=world.a_assessor)
     assert str(score.value) == "85.5"
     assert_one_event(probe, event_type="score.submitted", actor=world.a_assessor, organization=world.org_a)
-    # a second submission is refused and overwrites nothing
-    response = as_user(world.a_assessor).post(submit, {"value_practical:": "99"}, follow=True)
-    assert "您已提交过该项成绩" in response.content.decode()
+    # a second submission is refused and overwrites nothing: the submitted cell has no field any more
+    response = as_user(world.a_assessor).post(submit, {**data, f"v_{enrolment.pk}_0": "99"}, follow=True)
+    assert "已提交过，不能再次提交" in response.content.decode()
     assert Score.objects.filter(enrolment=enrolment, assessor=world.a_assessor).count() == 1
+    # and the sheet's own guards for saving a draft
+    check_guards(
+        as_user,
+        method="post",
+        url=sheet,
+        data={f"v_{enrolment.pk}_0": "80", "action": "save"},
+        outsiders=[world.b_operator],
+        wrong_roles=[world.a_operator, world.a_reviewer],
+        user=world.a_assessor,
+    )
 
 
 def test_score_correction_view(world, as_user, scoring_plan, audit_probe):
