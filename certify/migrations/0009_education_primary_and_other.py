@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("certify", "0007_certificate_check_code"),
+        ("certify", "0008_score_draft"),
     ]
 
     operations = [
