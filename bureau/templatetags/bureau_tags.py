@@ -91,12 +91,18 @@ def role_label(code: str) -> str:
 
 
 @register.filter
-def actor_label(event) -> str:
-    """Who acted: a person as recorded (name and account), a system actor by what it does."""
-    found = _SYSTEM_REPR.search(event.actor_repr or "")
-    if event.actor_role == "system" and found:
+def actor_name(actor_repr: str) -> str:
+    """Who acted, from the recorded text: a person as recorded (name and account), a system actor
+    (``系统任务 celery（system:celery）``; no person may hold a ``system`` account) by what it does."""
+    found = _SYSTEM_REPR.search(actor_repr or "")
+    if found:
         return str(_SYSTEM_ACTORS.get(found.group(1) or "", _("系统自动处理")))
-    return event.actor_repr
+    return actor_repr
+
+
+@register.filter
+def actor_label(event) -> str:
+    return actor_name(event.actor_repr)
 
 
 @register.filter
