@@ -85,7 +85,10 @@ def organization_overview(organization: Organization) -> dict:
         "filings": Filing.objects.filter(organization=organization).prefetch_related("scopes__occupation"),
         "plan_counts": plans.values("status").annotate(n=Count("pk")).order_by("status"),
         "plans": plans.order_by("-exam_date")[:20],
-        "certificate_counts": certificates.values("status").annotate(n=Count("pk")).order_by("status"),
+        "certificate_counts": [
+            {**row, "label": Certificate.Status(row["status"]).label}
+            for row in certificates.values("status").annotate(n=Count("pk")).order_by("status")
+        ],
         "certificate_total": certificates.count(),
         "pass_rate": round(100 * by_outcome.get(Result.Outcome.PASS, 0) / judged, 1) if judged else None,
         "judged": judged,

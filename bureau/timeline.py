@@ -7,7 +7,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from audit.events import EventType
 from audit.models import AuditEvent
@@ -16,6 +20,80 @@ from lib.chain import jsonable
 # Fields that say nothing to a reader of a timeline.
 _NOISE = {"history_id", "history_date", "history_change_reason", "history_type", "history_user_id", "id"}
 _SECRET = {"id_number_token", "id_number_hash", "signature", "password"}
+
+# Fields whose model gives no Chinese name (who did it, when, which record it belongs to), named here
+# so a timeline never shows a field's code name.
+_FIELD_LABELS = {
+    "filed_by": gettext_lazy("报备人"),
+    "approved_by": gettext_lazy("审核人"),
+    "created_by": gettext_lazy("创建人"),
+    "published_by": gettext_lazy("发布人"),
+    "issued_by": gettext_lazy("核发人"),
+    "requested_by": gettext_lazy("申请人"),
+    "registered_by": gettext_lazy("登记人"),
+    "recorded_by": gettext_lazy("登记人"),
+    "resolved_by": gettext_lazy("办结人"),
+    "handled_by": gettext_lazy("处理人"),
+    "uploaded_by": gettext_lazy("上传人"),
+    "direct_decided_by": gettext_lazy("定级审批人"),
+    "direct_decided_at": gettext_lazy("定级审批时间"),
+    "resolved_at": gettext_lazy("办结时间"),
+    "handled_at": gettext_lazy("处理时间"),
+    "uploaded_at": gettext_lazy("上传时间"),
+    "created_at": gettext_lazy("创建时间"),
+    "updated_at": gettext_lazy("更新时间"),
+    "added_at": gettext_lazy("加入时间"),
+    "organization": gettext_lazy("评价机构"),
+    "plan": gettext_lazy("评价计划"),
+    "person": gettext_lazy("人员"),
+    "enrolment": gettext_lazy("考生"),
+    "batch": gettext_lazy("发证批次"),
+    "standard_version": gettext_lazy("评价规范版本"),
+    "occupation": gettext_lazy("职业"),
+    "work_type": gettext_lazy("工种"),
+    "user": gettext_lazy("用户"),
+    "assessor": gettext_lazy("考评人员"),
+    "supervisor": gettext_lazy("质量督导员"),
+    "objection": gettext_lazy("异议"),
+}
+
+
+def _field_label(f) -> str | None:
+    """The field's name in words, or None for a field a reader need not see (a file's checksum, a
+    field with no Chinese name and none given here)."""
+    if f.name.endswith("sha256"):
+        return None
+    if f.name in _FIELD_LABELS:
+        return str(_FIELD_LABELS[f.name])
+    label = str(f.verbose_name)
+    return label if any("\u4e00" <= ch <= "\u9fff" for ch in label) else None
+
+
+def _person_name(obj) -> str:
+    return obj.get_full_name() if hasattr(obj, "get_full_name") else str(obj)
+
+
+class _Related:
+    """The records history rows point at, named (a user by name, a plan by its number…), each
+    model read once for all the rows of a timeline."""
+
+    def __init__(self):
+        self.wanted: dict[type, set] = defaultdict(set)
+        self.names: dict[tuple[type, object], str] = {}
+
+    def want(self, f, value) -> None:
+        if f.is_relation and value not in (None, ""):
+            self.wanted[f.related_model].add(value)
+
+    def load(self) -> None:
+        for model, ids in self.wanted.items():
+            for obj in model._default_manager.filter(pk__in=ids):
+                self.names[(model, obj.pk)] = _person_name(obj)
+
+    def name(self, f, value):
+        if value in (None, ""):
+            return None
+        return self.names.get((f.related_model, value), _("（记录已不存在）"))
 
 
 @dataclass
@@ -26,9 +104,16 @@ class Entry:
     intact: bool = True
 
 
-def _shown(field, value):
-    """A stored code in the words of its choices (状态 revoked → 已撤销)."""
-    if field.choices and value not in (None, ""):
+def _shown(field, value, related: _Related | None = None):
+    """A stored value in words: a code by its choices (状态 revoked → 已撤销), a related record by its
+    name (报备人 6 → 刘洋), a stored file by what it is (no path)."""
+    if value in (None, ""):
+        return value
+    if field.is_relation and related is not None:
+        return related.name(field, value)
+    if isinstance(field, models.FileField):
+        return _("文件已存档")
+    if field.choices:
         return str(dict(field.flatchoices).get(value, value))
     return value
 
@@ -63,31 +148,66 @@ def _history_changes(events: list[AuditEvent]) -> dict[int, list[tuple[str, str,
             for before, row in zip([None, *rows_of_object], rows_of_object, strict=False):
                 if row.pk in rows:
                     previous[(label, row.pk)] = before if row.history_type == "~" else None
-    result: dict[int, list] = {}
+    return _describe(events, rows_by_model, previous)
+
+
+def _row_changes(row, prior) -> list[tuple[object, object, object]]:
+    """(field, old, new) of one history row against the row before it, in stored form."""
+    changed = []
+    origin = getattr(row, "instance_type", None)  # the tracked model (a file is text in its history)
+    for f in row._meta.concrete_fields:
+        if f.attname in _NOISE or f.attname in _SECRET:
+            continue
+        new = jsonable(getattr(row, f.attname))
+        old = jsonable(getattr(prior, f.attname)) if prior is not None else None
+        if old != new or row.history_type == "-":
+            changed.append((_original(origin, f), old, new))
+    return changed
+
+
+def _original(origin, f):
+    try:
+        return origin._meta.get_field(f.name) if origin is not None else f
+    except FieldDoesNotExist:
+        return f
+
+
+def _describe(events, rows_by_model, previous) -> dict[int, list[tuple[str, str, object, object]]]:
+    """Each event's changes in words: (record, field, old, new)."""
+    raw: dict[int, list] = {}
+    related = _Related()
     for event in events:
-        changes = []
+        raw[event.pk] = []
         for group in event.history or []:
             label = group["model"]
-            model = apps.get_model(label)
-            name = str(model._meta.verbose_name).replace("historical ", "").replace("历史", "")
+            name = str(apps.get_model(label)._meta.verbose_name).replace("historical ", "").replace("历史", "")
             for history_id in group["ids"]:
                 row = rows_by_model.get(label, {}).get(history_id)
                 if row is None:
-                    changes.append((name, "（历史记录缺失）", None, None))
+                    raw[event.pk].append((name, None, None, None, False))
                     continue
                 if row.history_type == "+":
                     continue  # a creation is described by the event itself
-                prior = previous.get((label, history_id))
-                for f in row._meta.concrete_fields:
-                    if f.attname in _NOISE or f.attname in _SECRET:
-                        continue
-                    new = _shown(f, jsonable(getattr(row, f.attname)))
-                    old = _shown(f, jsonable(getattr(prior, f.attname))) if prior is not None else None
-                    if old != new or row.history_type == "-":
-                        changes.append(
-                            (name, str(f.verbose_name), old, new if row.history_type != "-" else "（已删除）")
-                        )
-        result[event.pk] = changes
+                for f, old, new in _row_changes(row, previous.get((label, history_id))):
+                    related.want(f, old)
+                    related.want(f, new)
+                    raw[event.pk].append((name, f, old, new, row.history_type == "-"))
+    related.load()
+    result: dict[int, list] = {}
+    for pk, rows in raw.items():
+        changes = []
+        for name, f, old, new, deleted in rows:
+            if f is None:
+                changes.append((name, _("（历史记录缺失）"), None, None))
+                continue
+            field_label = _field_label(f)
+            if field_label is None:
+                continue
+            shown_old = _shown(f, old, related) if old is not None else None
+            shown_new = _("（已删除）") if deleted else _shown(f, new, related)
+            if shown_old != shown_new or deleted:
+                changes.append((name, field_label, shown_old, shown_new))
+        result[pk] = changes
     return result
 
 

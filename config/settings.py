@@ -381,6 +381,14 @@ SKILLCERT_REGISTRY_MISMATCH_LIMIT = env_int("SKILLCERT_REGISTRY_MISMATCH_LIMIT",
 SKILLCERT_REGISTRY_MISMATCH_ORG_LIMIT = env_int("SKILLCERT_REGISTRY_MISMATCH_ORG_LIMIT", 30, minimum=1)
 SKILLCERT_REGISTRY_MISMATCH_WINDOW_SECONDS = env_int("SKILLCERT_REGISTRY_MISMATCH_WINDOW_SECONDS", 86_400, minimum=60)
 
+# --- the task inbox of the home pages (accounts.inbox) ---------------------------------------
+# Each app's inbox selector, asked by accounts (which may not import the apps above it).
+INBOX_PROVIDERS = {"organization": ["certify.inbox.organization_items"], "bureau": ["bureau.inbox.bureau_items"]}
+# A filing is shown as 将于 N 天后到期 (and put in the inbox to renew) this many days before it ends;
+# an organisation that has created no plan for ORG_IDLE_DAYS is listed to the bureau as without activity.
+SKILLCERT_FILING_EXPIRY_NOTICE_DAYS = env_int("SKILLCERT_FILING_EXPIRY_NOTICE_DAYS", 90, minimum=1, maximum=730)
+SKILLCERT_ORG_IDLE_DAYS = env_int("SKILLCERT_ORG_IDLE_DAYS", 180, minimum=30, maximum=3650)
+
 # --- signing keys and personal-data encryption (certify.signing, certify.pii) ------------
 # Private keys live in files outside the database and the repository; back them up separately.
 # The 仿宋 face of the certificate's fill-in text (scripts/setup.sh installs texlive-lang-chinese).

@@ -3,7 +3,9 @@
 import datetime as dt
 
 from django import template
+from django.conf import settings
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
 register = template.Library()
 
@@ -23,6 +25,7 @@ _BADGE = {
         "exported",
         "open",
         "not_yet",
+        "expiring",
     },
     "bad": {"revoked", "expired", "cancelled", "failed", "fail", "rejected", "absent", "disqualified", "closed_org"},
     "grey": {"draft", "retired", "closed", "replaced", "withdrawn"},
@@ -54,8 +57,15 @@ def cn_date(value) -> str:
 
 @register.filter
 def status_on(filing, day):
-    """(status value, label) of a filing on a day: an active filing past its end shows as expired."""
-    return filing.status_on(day), filing.status_label_on(day)
+    """(status value, label) of a filing on a day: an active filing past its end shows as expired;
+    one ending within SKILLCERT_FILING_EXPIRY_NOTICE_DAYS says in how many days (将于 N 天后到期)."""
+    status = filing.status_on(day)
+    if status == "active" and isinstance(day, dt.date):
+        left = (filing.valid_until - day).days
+        if left <= settings.SKILLCERT_FILING_EXPIRY_NOTICE_DAYS:
+            label = _("今天到期") if left <= 0 else _("将于 %(n)d 天后到期") % {"n": left}
+            return "expiring", label
+    return status, filing.status_label_on(day)
 
 
 @register.simple_tag

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import selectors, services
+from accounts import inbox, selectors, services
 from accounts.forms import (
     MemberAddForm,
     OrganizationCreateForm,
@@ -36,12 +36,14 @@ from lib.web import apply_service_errors, error_text, paginate
 @login_required
 def home(request):
     # The bureau's entry comes from the ``navigation`` context processor (nav_bureau_roles).
+    memberships = list(selectors.memberships_for_user(request.user))
     return render(
         request,
         "accounts/home.html",
         {
-            "memberships": selectors.memberships_for_user(request.user),
+            "memberships": memberships,
             "invitations": selectors.invitations_pending_for_user(request.user),
+            "inbox_groups": inbox.organization_inbox(request.user, [m.organization for m in memberships]),
         },
     )
 
@@ -222,7 +224,16 @@ def _require_bureau_reader(user) -> None:
 @login_required
 def bureau_home(request):
     require(is_bureau(request.user), BUREAU_STAFF_ONLY)
-    return render(request, "accounts/bureau_home.html", {"is_bureau_reader": is_bureau_reader(request.user)})
+    tasks, tiles = inbox.bureau_inbox(request.user)
+    return render(
+        request,
+        "accounts/bureau_home.html",
+        {
+            "is_bureau_reader": is_bureau_reader(request.user),
+            "inbox_groups": [tasks] if tasks.items else [],
+            "tiles": tiles,
+        },
+    )
 
 
 @require_GET

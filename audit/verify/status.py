@@ -121,12 +121,12 @@ def _parse_time(text) -> dt.datetime | None:
 def _status_text(status: ChainStatus, last: dict | None) -> str:
     parts = []
     if status.problems:
-        parts.append(_("发现问题：%(p)s，请立即运行 python manage.py audit_verify") % {"p": "；".join(status.problems)})
+        parts.append(_("发现问题：%(p)s，请通知系统管理员立即进行完整校验") % {"p": "；".join(status.problems)})
     if last is None:
-        parts.append(_("尚未运行完整校验（python manage.py audit_verify）"))
+        parts.append(_("尚未进行过完整校验（系统每晚自动校验一次）"))
     elif status.verified_ok:
         parts.append(
-            _("最近一次完整校验（%(at)s）通过，共 %(n)s 条事件")
+            _("最近一次完整校验于 %(at)s 完成，全部 %(n)s 条记录校验通过，未发现改动")
             % {"at": _local(status.verified_at), "n": f"{last.get('events', 0):,}"}
         )
     else:
@@ -138,7 +138,7 @@ def _status_text(status: ChainStatus, last: dict | None) -> str:
         parts.append(_("尚无检查点"))
     else:
         parts.append(
-            _("最新检查点 #%(seq)d（%(at)s），其后新增 %(n)d 条事件")
+            _("最新签名检查点 #%(seq)d（%(at)s），其后新增 %(n)d 条记录")
             % {
                 "seq": status.last_checkpoint_seq,
                 "at": _local(status.last_checkpoint_at),

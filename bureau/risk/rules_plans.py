@@ -123,14 +123,7 @@ def rule_short_lead(ctx: ScanContext) -> list[Finding]:
                 target_type="certify.assessmentplan",
                 target_id=str(plan.pk),
                 target_repr=_("评价计划 %(n)s %(t)s") % {"n": plan.number, "t": plan.title},
-                summary=_("评价计划 %(n)s 于 %(f)s 报备，距考核日期 %(d)s 仅 %(lead)d 个工作日，应不少于 %(req)d 个")
-                % {
-                    "n": plan.number,
-                    "f": starts[plan.pk].isoformat(),
-                    "d": plan.exam_date.isoformat(),
-                    "lead": lead,
-                    "req": required,
-                },
+                summary=_short_lead_summary(plan, starts[plan.pk], lead, required),
                 evidence={
                     "plan": plan.pk,
                     "filed_at": plan.filed_at,
@@ -152,6 +145,21 @@ def rule_short_lead(ctx: ScanContext) -> list[Finding]:
             )
         )
     return findings
+
+
+def _short_lead_summary(plan: AssessmentPlan, filed_on, lead: int, required: int) -> str:
+    """How short the lead was, in words: a plan filed on or after its exam day has no lead at all."""
+    values = {"n": plan.number, "f": filed_on.isoformat(), "d": plan.exam_date.isoformat(), "req": required}
+    if filed_on > plan.exam_date:
+        return _("评价计划 %(n)s 于 %(f)s 报备，晚于考核日期 %(d)s（应在考核前至少 %(req)d 个工作日报备）") % values
+    if filed_on == plan.exam_date:
+        return _("评价计划 %(n)s 于考核当天 %(f)s 才报备（应在考核前至少 %(req)d 个工作日报备）") % values
+    if lead <= 0:
+        return _("评价计划 %(n)s 于 %(f)s 报备，距考核日期 %(d)s 已无工作日（应不少于 %(req)d 个）") % values
+    return _("评价计划 %(n)s 于 %(f)s 报备，距考核日期 %(d)s 仅 %(lead)d 个工作日，应不少于 %(req)d 个") % {
+        **values,
+        "lead": lead,
+    }
 
 
 def rule_repeated_revocations(ctx: ScanContext) -> list[Finding]:

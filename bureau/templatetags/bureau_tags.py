@@ -1,12 +1,15 @@
-"""Readable forms of audit data for the console."""
+"""Readable forms of audit data for the console: every stored code in words (申报方式 promotion →
+晋级), every object named as what it is, no file paths or checksums, system actors by what they do."""
 
 import datetime as dt
+import re
 
 from django import template
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import BureauRole, Role
+from certify.models import Certificate, Enrolment, Result, Score
 
 register = template.Library()
 
@@ -23,7 +26,7 @@ _DATA_LABELS = {
     "subscore": _("评审分项"),
     "value": _("成绩"),
     "outcome": _("情况"),
-    "number": _("证书编号"),
+    "number": _("编号"),  # named after the record: see _NUMBER_LABELS
     "plan": _("评价计划"),
     "category": _("原因类别"),
     "outcomes": _("评定结果"),
@@ -38,10 +41,68 @@ _DATA_LABELS = {
     "masked": _("证件号码（脱敏）"),
 }
 
+# "number" is the number of the record the event is about.
+_NUMBER_LABELS = {
+    "certify.certificate": _("证书编号"),
+    "certify.assessmentplan": _("计划编号"),
+    "certify.filing": _("备案编号"),
+}
+
+# Stored codes of an event's data, in the words of the model choices they come from.
+_VALUE_LABELS = {
+    "route": dict(Enrolment.Route.choices),
+    "component": dict(Score.Component.choices),
+    "outcome": {
+        **dict(Result.Outcome.choices),
+        **dict(Score.Outcome.choices),
+        # the holder's own copy (certify.services.worker_copy)
+        "ok": _("查验码与姓名相符"),
+        "mismatch": _("查验码或姓名不符"),
+        "locked": _("尝试过多，已暂时锁定"),
+    },
+    "category": dict(Certificate.RevokeReason.choices),
+    "outcomes": dict(Result.Outcome.choices),
+    "viewed": {
+        "certificate_timeline": _("证书的完整记录"),
+        "person_timeline": _("人员记录"),
+        "plan_timeline": _("评价计划的完整记录"),
+        "organization_timeline": _("评价机构的完整记录"),
+        "id_number_search": _("按证件号码检索"),
+    },
+    "sha256": {},  # never the value itself: only that it was recorded
+}
+
+# The named system actors (audit.actors.system_actor) by what they do.
+_SYSTEM_ACTORS = {
+    "celery": _("系统后台任务"),
+    "beat": _("系统定时任务"),
+    "risk": _("风险扫描"),
+    "public": _("公众查验页面"),
+    "command": _("系统维护"),
+    "seed_demo": _("演示数据"),
+    "pii_rotate": _("个人信息密钥轮换"),
+}
+_SYSTEM_REPR = re.compile(r"（system(?::([\w-]+))?）$")
+
 
 @register.filter
 def role_label(code: str) -> str:
     return str(_ROLE_LABELS.get(code, code or ""))
+
+
+@register.filter
+def actor_name(actor_repr: str) -> str:
+    """Who acted, from the recorded text: a person as recorded (name and account), a system actor
+    (``系统任务 celery（system:celery）``; no person may hold a ``system`` account) by what it does."""
+    found = _SYSTEM_REPR.search(actor_repr or "")
+    if found:
+        return str(_SYSTEM_ACTORS.get(found.group(1) or "", _("系统自动处理")))
+    return actor_repr
+
+
+@register.filter
+def actor_label(event) -> str:
+    return actor_name(event.actor_repr)
 
 
 @register.filter
@@ -64,11 +125,27 @@ def readable(value):
     return "—" if value in (None, "") else value
 
 
+def _in_words(key: str, value):
+    words = _VALUE_LABELS.get(key)
+    if words is None:
+        return readable(value)
+    if key == "sha256":
+        return str(_("已记录"))
+    if isinstance(value, dict):  # counts per code: the codes in words, the zeros left out
+        return "；".join(f"{words.get(k, k)} {n}" for k, n in value.items() if n) or "—"
+    if isinstance(value, list):
+        return "、".join(str(words.get(v, v)) for v in value) or "—"
+    return str(words.get(value, value))
+
+
 @register.filter
 def event_facts(event) -> list[tuple[str, object]]:
     data = event.data or {}
-    return [
-        (str(label), readable(data[key]))
-        for key, label in _DATA_LABELS.items()
-        if key in data and data[key] not in ("", None, [], {})
-    ]
+    facts = []
+    for key, label in _DATA_LABELS.items():
+        if key not in data or data[key] in ("", None, [], {}):
+            continue
+        if key == "number":
+            label = _NUMBER_LABELS.get(event.target_type, label)
+        facts.append((str(label), _in_words(key, data[key])))
+    return facts

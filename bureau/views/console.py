@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -23,6 +24,12 @@ def _require_reader(user) -> None:
 
 def _log_view(request, *, target, organization, what: str, data: dict | None = None) -> None:
     services.console_view_record(actor=request.user, target=target, organization=organization, what=what, data=data)
+
+
+def _subject(certificate: Certificate) -> str:
+    """车工（数控车工）, or the occupation alone when the certificate names no 工种 (printed as --)."""
+    work_type = certificate.work_type_name.strip("- ")
+    return f"{certificate.occupation_name}（{work_type}）" if work_type else certificate.occupation_name
 
 
 def _chain():
@@ -98,7 +105,7 @@ def console_certificate(request, certificate_id: int):
         (_("证书编号"), certificate.number),
         (_("姓名"), certificate.holder_name),
         (_("证件号码"), certificate.person.id_number_masked),
-        (_("职业（工种）"), f"{certificate.occupation_name}（{certificate.work_type_name}）"),
+        (_("职业（工种）"), _subject(certificate)),
         (_("等级"), certificate.level_wording),
         (_("评价机构"), certificate.organization_name),
         (_("评价计划"), certificate.plan.number),
@@ -175,5 +182,9 @@ def console_organization(request, org_id: int):
         subtitle=_("评价机构概况"),
         query=timeline.organization_query(organization),
         facts=facts,
-        extra={"overview": selectors.organization_overview(organization), "organization": organization},
+        extra={
+            "overview": selectors.organization_overview(organization),
+            "organization": organization,
+            "today": timezone.localdate(),
+        },
     )

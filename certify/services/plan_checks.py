@@ -296,7 +296,9 @@ def close_checks(plan: AssessmentPlan, today: dt.date) -> list[Check]:
         ),
         Check(
             open_objections == 0,
-            _("没有待处理的异议（现有 %(n)d 件）") % {"n": open_objections},
+            (_("没有待处理的异议（现有 %(n)d 件）") % {"n": open_objections})
+            if open_objections
+            else _("没有待处理的异议"),
             _("还有 %(n)d 件异议未办结，办结后才能结束计划") % {"n": open_objections},
         ),
     ]

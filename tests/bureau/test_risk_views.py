@@ -144,7 +144,8 @@ def test_the_detail_shows_evidence_links_and_history(world, as_user, flag):
     evidence = reverse("certify:certificate_list", args=[world.org_a.pk]) + "?status=revoked"
     assert f'href="{evidence}"' in text and "已撤销的证书" in text
     assert "已删除的页面" not in text  # a link that no longer resolves is left out
-    assert "撤销证书" in text and "发现风险提示" in text and "系统任务 risk" in text
+    assert "撤销证书" in text and "发现风险提示" in text and "风险扫描" in text
+    assert "system:risk" not in text  # the scan is named by what it does, not by its account
     assert "已知悉" not in text  # no handling form for the auditor
     assert "已知悉" in assert_status(as_user(world.bureau_admin), "get", url, 200).content.decode()
     assert_status(as_user(world.bureau_auditor), "get", reverse("bureau:risk_flag_detail", args=[flag.pk + 99]), 404)
