@@ -127,7 +127,10 @@ def _declaration_check(by_duty: dict[str, list[PlanAssessor]]) -> Check:
         }
     elif undeclared:
         text += _("（尚未提交：%(names)s）") % {"names": "、".join(undeclared)}
-    return Check(not undeclared, text)
+    why = _("尚有考评人员未提交回避声明：%(names)s") % {"names": "、".join(undeclared)}
+    if voided:
+        why += _("（%(voided)s 的声明因考生名单变化已失效）") % {"voided": "、".join(voided)}
+    return Check(not undeclared, text, why if undeclared else "")
 
 
 def panel_checks(plan: AssessmentPlan, candidates: int) -> list[Check]:

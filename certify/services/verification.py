@@ -46,6 +46,12 @@ REVOKED = "revoked"
 REPLACED = "replaced"
 NOT_FOUND = "not_found"
 
+# Whether the national database (全国职业技能等级证书查询系统) can find the certificate: the shown
+# version was accepted there, only an earlier version was (before a correction), or none yet.
+NATIONAL_LISTED = "listed"
+NATIONAL_EARLIER = "earlier"
+NATIONAL_PENDING = "pending"
+
 KEYS_PATH = "/.well-known/skillcert-keys.json"
 # Anything longer cannot be a number, a signature, a key id or a name: refused before any work.
 _MAX_INPUT = 120
@@ -81,6 +87,7 @@ class Verification:
     filing_number: str = ""
     facts: dict = field(default_factory=dict)
     legacy: bool = False  # matched the version-1 signature of a paper since re-issued with a 查验码
+    national: str = ""  # NATIONAL_*: what the national lookup finds (found certificates only)
 
     @property
     def found(self) -> bool:
@@ -111,6 +118,7 @@ class Verification:
                 "reason_category": facts["reason_category"] or None,
                 "reason_category_label": facts["reason_category_label"] or None,
                 "filing_number": self.filing_number or None,
+                "national_lookup": self.national,
             }
         replaced = None
         if self.result == REPLACED:
@@ -242,7 +250,18 @@ def _verified(
         filing_number=filing_number,
         facts=_facts(shown),
         legacy=legacy,
+        national=_national(shown, versions),
     )
+
+
+def _national(shown: Certificate, versions: list[Certificate]) -> str:
+    """Only a certificate the national database has accepted (upload results) can be found there."""
+    accepted = Certificate.UploadStatus.ACCEPTED
+    if shown.upload_status == accepted:
+        return NATIONAL_LISTED
+    if any(v.upload_status == accepted and v.version < shown.version for v in versions):
+        return NATIONAL_EARLIER
+    return NATIONAL_PENDING
 
 
 def _facts(certificate: Certificate) -> dict:

@@ -36,6 +36,7 @@ LOOKUP_PER_NUMBER = (20, 3600)
 COPY_PER_IP = (10, 900)
 COPY_PER_CERTIFICATE = (20, 900)
 KEYS_MAX_AGE = 300
+NUMBER_FIELD_LENGTH = 40  # the lookup form's number field (maxlength)
 
 JSON_PARAMS = {"ensure_ascii": False}
 
@@ -107,14 +108,17 @@ def _answer(
     copy_error: str = "",
     copy_form: CopyForm | None = None,
     copy_open: bool = False,
+    lookup_form: LookupForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     if _wants_json(request):
         return JsonResponse(result.as_json(), status=status, json_dumps_params=JSON_PARAMS)
     title, subtitle = result.banner
     if not result.found:
-        # Nothing from the request reaches this page: every "not found" renders the same bytes.
-        context = {"v": result, "banner_title": title, "banner_subtitle": subtitle, "form": LookupForm()}
+        # Every "not found" renders the same bytes but for what the visitor typed or the link carried,
+        # kept in the lookup form: nothing says which part was wrong.
+        form = lookup_form or LookupForm()
+        context = {"v": result, "banner_title": title, "banner_subtitle": subtitle, "form": form}
         return render(request, "certify/verify.html", context, status=status)
     # The copy needs the QR of the current paper: a scanned legacy (version-1) QR has no 查验码 beside it.
     copy_offered = bool(signature) and result.result == verification.VALID and not result.legacy
@@ -135,8 +139,14 @@ def _answer(
         "signature": signature,
         "key_id": key_id,
         "copy_error": copy_error,
+        "national": result.national,
     }
     return render(request, "certify/verify.html", context, status=status)
+
+
+def _number_form(number: str) -> LookupForm:
+    """The lookup form with the number of the link filled in (as long as the field takes)."""
+    return LookupForm(initial={"number": number[:NUMBER_FIELD_LENGTH]})
 
 
 # --- views --------------------------------------------------------------------------------------
@@ -151,7 +161,7 @@ def verify_certificate(request: HttpRequest, number: str) -> HttpResponse:
         return _limited(request, _("查询过于频繁，请 1 分钟后再试。"))
     signature, key_id = request.GET.get("s", ""), request.GET.get("k", "")
     result = verification.verification_by_signature(number=number, signature=signature, key_id=key_id)
-    return _answer(request, result, signature=signature, key_id=key_id)
+    return _answer(request, result, signature=signature, key_id=key_id, lookup_form=_number_form(number))
 
 
 @require_http_methods(["GET", "POST"])
@@ -174,7 +184,8 @@ def verify_lookup(request: HttpRequest) -> HttpResponse:
     if hit("verify-lookup-number", key, limit=LOOKUP_PER_NUMBER[0], window=LOOKUP_PER_NUMBER[1]):
         return _limited(request, _("该证书编号查询次数过多，请 1 小时后再试。"))
     result = verification.verification_by_name(number=number, name=form.cleaned_data["name"])
-    return _answer(request, result)
+    # A wrong name keeps the number and the name as typed, to correct one of them.
+    return _answer(request, result, lookup_form=form)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -187,7 +198,7 @@ def verify_copy(request: HttpRequest, number: str) -> HttpResponse:
     """
     signature = request.GET.get("s") or request.POST.get("s", "")
     key_id = request.GET.get("k") or request.POST.get("k", "")
-    answer = {"signature": signature, "key_id": key_id, "copy_open": True}
+    answer = {"signature": signature, "key_id": key_id, "copy_open": True, "lookup_form": _number_form(number)}
     if request.method != "POST":
         if hit("verify-ip", _ip(request), limit=VERIFY_PER_IP[0], window=VERIFY_PER_IP[1]):
             return _limited(request, _("查询过于频繁，请 1 分钟后再试。"))

@@ -5,6 +5,7 @@ the PDFs."""
 from __future__ import annotations
 
 import datetime as dt
+import html as html_lib
 import json
 import re
 import unicodedata
@@ -30,6 +31,14 @@ from tests.helpers import html, path_of
 pytestmark = pytest.mark.django_db
 
 CSRF_RE = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]*"')
+# The lookup form's typed values: <input … name="number" id="id_number" value="…">.
+TYPED_RE = re.compile(rb'(name="(number|name)" id="id_(?:number|name)") value="([^"]*)"')
+
+
+def _typed(content: bytes) -> dict[str, str]:
+    return {m.group(2).decode(): html_lib.unescape(m.group(3).decode()) for m in TYPED_RE.finditer(content)}
+
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -55,7 +64,9 @@ def test_a_genuine_qr_link_shows_the_green_banner_three_passed_checks_and_masked
     assert cert.number in page and cert.level_wording in page and cert.organization_name in page
     assert f"{cert.occupation_name}（{cert.work_type_name}）" in page
     assert day(cert.issue_date) in page
-    assert "jndj.osta.org.cn" in page and "pjjg.osta.org.cn" in page
+    # not yet accepted by the national database: no link there, and the page says so
+    assert "本证书尚未上报全国职业技能等级证书查询系统，上报后可在该系统查询" in page
+    assert "jndj.osta.org.cn" not in page and "pjjg.osta.org.cn" in page
 
 
 def test_the_same_link_answers_json_with_stable_keys(client, cert):
@@ -210,12 +221,20 @@ def _four_failures(client, cert, **headers):
 
 
 def test_a_wrong_signature_name_unknown_number_and_malformed_number_answer_byte_for_byte_the_same(cert):
+    """The same bytes but for what the visitor typed or the link carried, kept in the lookup form."""
     client = Client()
     client.get("/v/")  # a CSRF cookie, as a browser would hold after opening the form
 
     responses = _four_failures(client, cert)
 
-    bodies = {CSRF_RE.sub(b"", r.content) for r in responses}
+    typed = [_typed(r.content) for r in responses]
+    assert typed == [
+        {"number": cert.number},
+        {"number": cert.number, "name": cert.holder_name + "明"},
+        {"number": "Y000044900004269999999"},
+        {"number": "Y12-3"},
+    ]
+    bodies = {TYPED_RE.sub(rb"\1", CSRF_RE.sub(b"", r.content)) for r in responses}
     assert {r.status_code for r in responses} == {200}
     assert {r["Content-Type"] for r in responses} == {"text/html; charset=utf-8"}
     assert len(bodies) == 1
