@@ -222,8 +222,17 @@ def filing_checks(plan: AssessmentPlan, today: dt.date) -> list[Check]:
 
 
 # --- the later steps ----------------------------------------------------------------------------
-def start_checks(plan: AssessmentPlan, today: dt.date) -> list[Check]:
+def _coverage_check(plan: AssessmentPlan, today: dt.date) -> Check:
     coverage = plan_coverage(plan, today)
+    return Check(
+        coverage.ok,
+        coverage.message
+        or _("备案 %(n)s 在 %(d)s 覆盖%(subject)s%(level)s")
+        % {"n": coverage.filing.number, "d": today.isoformat(), "subject": plan.subject, "level": plan.level_wording},
+    )
+
+
+def start_checks(plan: AssessmentPlan, today: dt.date) -> list[Check]:
     by_duty: dict[str, list[PlanAssessor]] = {d: [] for d in PlanAssessor.Duty.values}
     for assessor in plan.assessors.all():
         by_duty[assessor.duty].append(assessor)
@@ -234,17 +243,7 @@ def start_checks(plan: AssessmentPlan, today: dt.date) -> list[Check]:
             _("考核日期 %(d)s 已到") % {"d": plan.exam_date.isoformat()},
             _("考核日期为 %(d)s，当天起才能开始考核") % {"d": plan.exam_date.isoformat()},
         ),
-        Check(
-            coverage.ok,
-            coverage.message
-            or _("备案 %(n)s 在 %(d)s 覆盖%(subject)s%(level)s")
-            % {
-                "n": coverage.filing.number,
-                "d": today.isoformat(),
-                "subject": plan.subject,
-                "level": plan.level_wording,
-            },
-        ),
+        _coverage_check(plan, today),
     ]
 
 
@@ -266,24 +265,13 @@ def approval_checks(plan: AssessmentPlan, reviewer: User | None = None) -> list[
 
 
 def publicity_checks(plan: AssessmentPlan, today: dt.date) -> list[Check]:
-    coverage = plan_coverage(plan, today)
     return [
         Check(
             today >= plan.exam_date,
             _("考核日期 %(d)s 已到") % {"d": plan.exam_date.isoformat()},
             _("公示不能早于考核日期（%(d)s）开始") % {"d": plan.exam_date.isoformat()},
         ),
-        Check(
-            coverage.ok,
-            coverage.message
-            or _("备案 %(n)s 在 %(d)s 覆盖%(subject)s%(level)s")
-            % {
-                "n": coverage.filing.number,
-                "d": today.isoformat(),
-                "subject": plan.subject,
-                "level": plan.level_wording,
-            },
-        ),
+        _coverage_check(plan, today),
     ]
 
 
