@@ -95,6 +95,22 @@ def add_panel(world, plan, *, practical=(), theory=(), review=(), grade: str = "
     return members
 
 
+def more_practical_assessors(world, plan, count: int = 2, *, declared: bool = True) -> list[PlanAssessor]:
+    """``count`` new assessors of org A on the plan's practical panel (each having declared no
+    relation): a panel of 3 plus 2 keeps every candidate at 3 or more after one recusal."""
+    from tests import factories
+
+    users = [
+        factories.member(world.org_a, Role.ASSESSOR, actor=world.bureau_admin, username=f"a_more{plan.pk}_{i}")
+        for i in range(count)
+    ]
+    members = add_panel(world, plan, practical=users)
+    if declared:
+        for member in members:
+            recusal_declare(actor=member.user, assessor=member, relations=[])
+    return members
+
+
 def declare_all(plan) -> None:
     for member in PlanAssessor.objects.filter(plan=plan).select_related("user"):
         recusal_declare(actor=member.user, assessor=member, relations=[])

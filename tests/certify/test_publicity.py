@@ -11,7 +11,7 @@ from django.test import override_settings
 from certify.models import AssessmentPlan, CalendarDay, Objection, PlanAssessor, Result, Score
 from certify.services import calendar
 from certify.services.filings import ScopeSpec, filing_create
-from certify.services.plans import plan_approve_results, plan_close, plan_start_publicity
+from certify.services.plans import plan_approve_results, plan_close, plan_start_publicity, results_deadline
 from certify.services.publicity import objection_record, objection_resolve
 from certify.services.scoring import score_correct, score_submit
 from tests.builders import add_panel, declare_all, messages, register_all, to_scoring
@@ -88,7 +88,15 @@ def test_publicity_across_national_day_ends_five_working_days_later(world, appro
         BEFORE_NATIONAL_DAY,
         NATIONAL_DAY_END,
     )
-    assert event.data == {"start": "2026-09-29", "end": "2026-10-12", "working_days": 5}
+    deadline = results_deadline(plan)
+    late = calendar.working_days_between(deadline, BEFORE_NATIONAL_DAY) if deadline < BEFORE_NATIONAL_DAY else 0
+    assert event.data == {
+        "start": "2026-09-29",
+        "end": "2026-10-12",
+        "working_days": 5,
+        "deadline": deadline.isoformat(),
+        "late_working_days": late,
+    }
 
 
 def test_the_publicity_length_follows_the_setting(world, approved):

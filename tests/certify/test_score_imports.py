@@ -35,6 +35,7 @@ from tests.builders import (
     import_counts,
     import_rejected,
     last_event,
+    more_practical_assessors,
     xlsx,
 )
 from tests.workflow import candidate, candidate_ids
@@ -209,6 +210,7 @@ def recused_plan(world, plan_factory, assessors, today):
     recusal_declare(actor=panel[0].user, assessor=panel[0], relations=[(enrolments[0], "relative", "表兄弟")])
     for member in panel[1:]:
         recusal_declare(actor=member.user, assessor=member, relations=[])
+    more_practical_assessors(world, plan)  # 张伟 keeps a panel of 4 (issue 12: at least 3)
     plan_file(actor=world.a_operator, plan=plan, today=today)
     plan_start(actor=world.a_operator, plan=plan, today=plan.exam_date)
     return plan_begin_scoring(actor=world.a_operator, plan=plan)

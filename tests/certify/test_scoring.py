@@ -25,6 +25,7 @@ from tests.builders import (
     make_level2_plan,
     make_plan,
     messages,
+    more_practical_assessors,
     register_all,
     to_scoring,
 )
@@ -102,6 +103,7 @@ def test_an_assessor_never_scores_a_candidate_they_declared_a_relation_with(worl
     member = PlanAssessor.objects.filter(plan=ready_plan, duty="practical").order_by("pk").first()
     cousin = enrolment_of(ready_plan, "张伟")
     recusal_declare(actor=member.user, assessor=member, relations=[(cousin, "relative", "表兄弟")])
+    more_practical_assessors(world, ready_plan)  # 张伟 keeps a panel of 4 (issue 12: at least 3)
     plan = to_scoring(world, ready_plan, today=today)
     with pytest.raises(ValidationError) as caught:
         submit(member.user, cousin, "practical", 90)
