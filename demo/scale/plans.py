@@ -45,6 +45,7 @@ from lib.payload import certificate_payload
 
 LEVEL_MIX = ((5, 0.30), (4, 0.35), (3, 0.25), (2, 0.08), (1, 0.02))
 PLAN_SIZE = (20, 300)
+MANUFACTURING_SHARE = 0.85  # of plans (and so of certificates): occupation codes 6-…
 OUTCOMES = (("P", 0.90), ("F", 0.08), ("A", 0.02))
 CHANGES = (("revoked", 0.010), ("suspended", 0.010), ("corrected", 0.005))
 ID_TYPE_LABEL = str(Person.IdType.RESIDENT.label)
@@ -66,6 +67,15 @@ def _at(day: dt.date, hour: int = 9) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, 0)))
 
 
+def _occupation(rng: random.Random, occupations: list):
+    """Manufacturing (codes 6-…) for 85 % of plans, when the organisation is filed for both kinds."""
+    made = [o for o in occupations if str(getattr(o, "code", o)).startswith("6-")]
+    other = [o for o in occupations if o not in made]
+    if made and other:
+        return rng.choice(made if rng.random() < MANUFACTURING_SHARE else other)
+    return rng.choice(occupations)
+
+
 def plan_specs(rng: random.Random, orgs: list[Org], *, certificates: int, today: dt.date) -> list[Spec]:
     """Plans until exactly ``certificates`` candidates pass, in exam-date order. Organisations are
     of very different sizes (weights 1/k^0.8); the last plan is cut where the count is reached."""
@@ -85,7 +95,7 @@ def plan_specs(rng: random.Random, orgs: list[Org], *, certificates: int, today:
         passed += outcomes.count("P")
         exam = today - dt.timedelta(days=rng.randint(40, 1095))
         level = rng.choices(levels, weights=level_weights)[0]
-        specs.append(Spec(org, rng.choice(org.occupations), level, exam, outcomes))
+        specs.append(Spec(org, _occupation(rng, org.occupations), level, exam, outcomes))
     specs.sort(key=lambda s: s.exam)
     return specs
 

@@ -89,11 +89,13 @@ def test_plans_give_exactly_the_certificates_asked_for_in_the_level_mix():
 
     from demo.scale.plans import LEVEL_MIX, PLAN_SIZE, plan_specs
 
-    orgs = [SimpleNamespace(pk=i, occupations=["a", "b"]) for i in range(468)]
+    orgs = [SimpleNamespace(pk=i, occupations=["6-18-01-01", "6-18-01-02", "4-01-02-01"]) for i in range(468)]
     specs = plan_specs(random.Random(1), orgs, certificates=168_000, today=dt.date(2026, 12, 1))
-    passed = Counter()
+    passed, manufacturing = Counter(), 0
     for spec in specs:
         passed[spec.level] += spec.outcomes.count("P")
+        manufacturing += spec.outcomes.count("P") * spec.occupation.startswith("6-")
+    assert abs(manufacturing / 168_000 - 0.85) < 0.03
     assert sum(passed.values()) == 168_000
     for level, share in LEVEL_MIX:
         assert abs(passed[level] / 168_000 - share) < 0.03, (level, passed[level] / 168_000)
