@@ -16,10 +16,20 @@ from collections.abc import Mapping
 from typing import Any
 
 GENESIS_HASH = "0" * 64
+# Exact types returned as they are; checked first, by type, because hashing a history row or an
+# event walks every value (the bulk generator and audit_verify hash millions of them).
+_PLAIN = frozenset({str, int, bool, float, type(None)})
 
 
 def jsonable(value: Any) -> Any:
     """Turn a value into plain JSON types in one fixed way (the stored form is the hashed form)."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict:
+        return {str(k): v if type(v) in _PLAIN else jsonable(v) for k, v in value.items()}
+    if kind is list:
+        return [v if type(v) in _PLAIN else jsonable(v) for v in value]
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):

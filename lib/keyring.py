@@ -26,7 +26,7 @@ import logging
 import re
 import secrets
 import threading
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -196,6 +196,20 @@ class KeyRing:
             )
         signature = self._private_key(entry).sign(bytes(payload))
         return entry["kid"], b64url_encode(signature)
+
+    def bulk_signer(self) -> Callable[[bytes], tuple[str, str]]:
+        """:meth:`sign` with the manifest read once: for signing many payloads in one go (a bulk
+        generator), where reading the manifest for each of a million signatures would dominate.
+        The key it holds stays the one active when it was made, even if the ring rotates."""
+        entry = _active_entry(self._read_manifest())
+        if entry is None:
+            self.sign(b"")  # raises the ring's own "no active key" error
+        kid, private = entry["kid"], self._private_key(entry)
+
+        def sign(payload: bytes) -> tuple[str, str]:
+            return kid, b64url_encode(private.sign(bytes(payload)))
+
+        return sign
 
     def verify(self, *, kid: str, payload: bytes, signature: str) -> bool:
         """True only if ``signature`` is a valid signature of ``payload`` by key ``kid`` of this ring.

@@ -451,3 +451,17 @@ def test_the_command_refuses_a_second_create(key_dirs):
     run("create")
     with pytest.raises(CommandError, match="rotate"):
         run("create")
+
+
+def test_bulk_signer_signs_with_the_active_key_like_sign(ring):
+    ring.create()
+    sign = ring.bulk_signer()
+    kid, signature = sign(b"payload")
+    assert kid == ring.active_kid()
+    assert ring.verify(kid=kid, payload=b"payload", signature=signature)
+    assert ring.sign(b"payload") == (kid, signature)  # Ed25519 is deterministic
+
+
+def test_bulk_signer_without_an_active_key_raises_the_ring_error(ring):
+    with pytest.raises(KeyRingError):
+        ring.bulk_signer()
