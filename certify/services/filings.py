@@ -87,14 +87,16 @@ def filing_coverage(
             "day": day,
         }
     elif status == Filing.Status.SUSPENDED:
-        message = _("备案 %(number)s 已被暂停（%(reason)s），暂停期间不能开展评价。") % {
+        message = _("备案 %(number)s 已被暂停（%(reason)s），%(day)s 在暂停期间，不能开展评价。") % {
             "number": filing.number,
             "reason": filing.status_reason or _("未注明原因"),
+            "day": day,
         }
     elif status == Filing.Status.REVOKED:
-        message = _("备案 %(number)s 已被撤销（%(reason)s），不能开展评价。") % {
+        message = _("备案 %(number)s 已被撤销（%(reason)s），%(day)s 不能开展评价。") % {
             "number": filing.number,
             "reason": filing.status_reason or _("未注明原因"),
+            "day": day,
         }
     else:
         message = _("备案 %(number)s 自 %(start)s 起生效，%(day)s 尚不能开展评价。") % {

@@ -65,7 +65,9 @@ def test_drafting_under_a_suspended_filing_is_refused(world, filings):
     filing_suspend(actor=world.bureau_admin, filing=filing_a, reason="质量督导发现问题")
     with pytest.raises(ValidationError) as caught:
         _draft(world)
-    assert caught.value.messages == [f"备案 {filing_a.number} 已被暂停（质量督导发现问题），暂停期间不能开展评价。"]
+    [message] = caught.value.messages
+    assert message.startswith(f"备案 {filing_a.number} 已被暂停（质量督导发现问题），")
+    assert message.endswith(" 在暂停期间，不能开展评价。")
 
 
 def test_a_work_type_outside_a_work_type_scope_is_refused(world, filings):
