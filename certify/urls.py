@@ -35,6 +35,7 @@ plan_routes = [
     path("candidates/new/", enrolments.enrolment_create, name="enrolment_create"),
     path("candidates/import/", enrolments.roster_import, name="roster_import"),
     path("candidates/template.xlsx", enrolments.roster_template, name="roster_template"),
+    path("candidates/photos/", enrolments.photos_upload, name="photos_upload"),
     path("candidates/<int:enrolment_id>/", enrolments.enrolment_detail, name="enrolment_detail"),
     path("candidates/<int:enrolment_id>/id/", enrolments.enrolment_reveal_id, name="enrolment_reveal_id"),
     path("candidates/<int:enrolment_id>/photo/", enrolments.enrolment_photo, name="enrolment_photo"),

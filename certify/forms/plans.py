@@ -193,6 +193,16 @@ class PhotoForm(forms.Form):
     photo = forms.FileField(label=_("证件照"), help_text=_("白底正面免冠彩色照片，JPG 或 PNG，不超过 5 MB"))
 
 
+class PhotoZipForm(forms.Form):
+    file = forms.FileField(
+        label=_("照片压缩包"),
+        help_text=_(
+            "把照片放进一个文件夹，每张以考生的证件号码或工号命名（如 441900199001011234.jpg），"
+            "压缩为 .zip，不超过 10 MB"
+        ),
+    )
+
+
 class ReasonRequiredForm(forms.Form):
     reason = forms.CharField(label=_("原因"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
 

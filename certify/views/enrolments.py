@@ -12,10 +12,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.permissions import can_view_personal_data, require
 from certify import selectors
 from certify.actions import Act
-from certify.forms import DirectDecisionForm, EnrolmentForm, PhotoForm, ReasonRequiredForm
+from certify.forms import DirectDecisionForm, EnrolmentForm, PhotoForm, PhotoZipForm, ReasonRequiredForm
 from certify.permissions import can_register_candidates
 from certify.services import enrolments as services
-from certify.services import imports
+from certify.services import imports, photo_batch
 from certify.views.plans import plan_context, refused_unless_available, require_permitted
 from certify.views.uploads import run_import
 from lib.web import apply_service_errors, error_text
@@ -203,3 +203,25 @@ def roster_template(request, org_id: int, plan_id: int):
     response = HttpResponse(imports.roster_template(), content_type=XLSX)
     response["Content-Disposition"] = "attachment; filename*=UTF-8''roster-template.xlsx"
     return response
+
+
+# --- photos for the whole plan ------------------------------------------------------------------
+@require_http_methods(["GET", "POST"])
+@login_required
+def photos_upload(request, org_id: int, plan_id: int):
+    """A zip of photos named by ID number or 工号: matched, checked and kept one by one; the page
+    answers with a line per file (what was kept, what to fix)."""
+    org, plan = plan_context(request, org_id, plan_id)
+    require(can_register_candidates(request.user, org), _("您没有为本机构登记考生的权限"))
+    form = PhotoZipForm(request.POST or None, request.FILES or None)
+    lines = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            lines = photo_batch.photos_import_zip(actor=request.user, plan=plan, data=form.cleaned_data["file"].read())
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+    saved = sum(1 for line in lines or [] if line.outcome == photo_batch.SAVED)
+    context = {"org": org, "plan": plan, "form": form, "lines": lines, "saved": saved}
+    status = 400 if request.method == "POST" and lines is None else 200
+    return render(request, "certify/photos_upload.html", context, status=status)

@@ -27,7 +27,7 @@ from certify.forms import (
     SupervisorAssignForm,
 )
 from certify.models import Enrolment
-from certify.permissions import can_manage_plans
+from certify.permissions import can_manage_plans, can_register_candidates
 from certify.services import calendar, plan_panel, plan_supervision
 from certify.services import plans as services
 from certify.services.publicity import objection_record, objection_resolve
@@ -152,6 +152,7 @@ def plan_detail(request, org_id: int, plan_id: int):
             "supervision_reports": selectors.plan_supervision_reports(plan),
             "has_batch": selectors.plan_has_issuance(plan),
             "can_see_ids": can_view_personal_data(user, org),
+            "can_register": can_register_candidates(user, org),
             "assessor_form": AssessorAddForm(organization=org),
             "cancel_form": ReasonRequiredForm(),
             "objection_form": ObjectionForm(plan=plan, initial={"received_on": timezone.localdate()}),

@@ -110,13 +110,8 @@ def test_filing_is_refused_when_the_filing_has_expired_on_the_exam_date(world, r
 
 def test_filing_is_refused_while_the_filing_is_suspended(world, ready_plan, filings, today):
     filing_suspend(actor=world.bureau_admin, filing=filings[0], reason="年度未开展评价")
-    file_refused(
-        world,
-        ready_plan,
-        today,
-        f"备案 东人社评备〔2025〕001号 已被暂停（年度未开展评价），{ready_plan.exam_date.isoformat()} 在暂停期间，"
-        "不能开展评价。",
-    )
+    day = ready_plan.exam_date.isoformat()
+    file_refused(world, ready_plan, today, f"备案 东人社评备〔2025〕001号 已被暂停（年度未开展评价），{day} 在暂停期间")
 
 
 def test_the_filing_check_names_a_subject_outside_the_filed_scope(world, ready_plan, today):
@@ -304,9 +299,9 @@ def test_the_exam_cannot_start_when_the_filing_was_suspended_after_the_plan_was_
     filing_suspend(actor=world.bureau_admin, filing=filings[0], reason="督导发现违规")
     with pytest.raises(ValidationError) as caught:
         plan_start(actor=world.a_operator, plan=ready_plan, today=ready_plan.exam_date)
-    assert messages(caught) == (
-        f"备案 东人社评备〔2025〕001号 已被暂停（督导发现违规），{ready_plan.exam_date.isoformat()} 在暂停期间，"
-        "不能开展评价。"
+    day = ready_plan.exam_date.isoformat()
+    assert (
+        messages(caught) == f"备案 东人社评备〔2025〕001号 已被暂停（督导发现违规），{day} 在暂停期间，不能开展评价。"
     )
     ready_plan.refresh_from_db()
     assert ready_plan.status == S.FILED

@@ -66,8 +66,7 @@ def test_drafting_under_a_suspended_filing_is_refused(world, filings):
     with pytest.raises(ValidationError) as caught:
         _draft(world)
     [message] = caught.value.messages
-    assert message.startswith(f"备案 {filing_a.number} 已被暂停（质量督导发现问题），")
-    assert message.endswith(" 在暂停期间，不能开展评价。")
+    assert message.startswith(f"备案 {filing_a.number} 已被暂停（质量督导发现问题），") and "在暂停期间" in message
 
 
 def test_a_work_type_outside_a_work_type_scope_is_refused(world, filings):
