@@ -38,6 +38,7 @@ from certify.selectors import (
     revocation_request_get,
     revocation_request_pending,
     revocation_requests_decided,
+    revocation_requests_pending,
     seal_for_org,
 )
 from certify.services import certificates as lifecycle
@@ -215,6 +216,10 @@ def certificate_list(request, org_id: int):
             "statuses": Certificate.Status.choices,
             "querystring": querystring(request),
             "can_export": can_export(request.user, org),
+            # what waits for this approver (not their own requests)
+            "revocations_waiting": revocation_requests_pending(org).exclude(requested_by=request.user)
+            if can_decide_revocations(request.user, org)
+            else [],
         },
     )
 

@@ -202,3 +202,13 @@ def test_another_certificates_request_is_not_found(world, as_user, certs):
     request = _ask(world, certs[0])
     url = reverse("certify:certificate_revocation_decide", args=[world.org_a.pk, certs[1].pk, request.pk])
     assert_status(as_user(world.a_reviewer), "post", url, 404, {"decision": "approve"})
+
+
+def test_the_certificate_list_tells_an_approver_what_waits_for_them(world, as_user, certs):
+    _ask(world, certs[0])
+    url = reverse("certify:certificate_list", args=[world.org_a.pk])
+
+    page = html(as_user(world.a_reviewer).get(url))
+    assert "1 项撤销申请待您审批" in page and f"{certs[0].get_absolute_url()}#revocation-request" in page
+    assert "撤销申请待您审批" not in html(as_user(world.a_operator).get(url))
+    assert "撤销申请待您审批" not in html(as_user(world.a_viewer).get(url))
