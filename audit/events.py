@@ -79,6 +79,8 @@ class EventType(models.TextChoices):
     CERTIFICATE_PDF_FAILED = "certificate.pdf_failed", _("证书文件生成失败")
     CERTIFICATE_PDF_RETRIED = "certificate.pdf_retried", _("重新生成证书文件")
     CERTIFICATE_REVOKED = "certificate.revoked", _("撤销证书")
+    CERTIFICATE_REVOCATION_REQUESTED = "certificate.revocation_requested", _("申请撤销证书")
+    CERTIFICATE_REVOCATION_REFUSED = "certificate.revocation_refused", _("不批准撤销证书")
     CERTIFICATE_SUSPENDED = "certificate.suspended", _("暂停证书")
     CERTIFICATE_REINSTATED = "certificate.reinstated", _("恢复证书")
     CERTIFICATE_REISSUED = "certificate.reissued", _("补发证书")

@@ -98,6 +98,11 @@ def can_change_certificates(user, organization) -> bool:
     return has_org_perm(user, OrgPerm.REVOKE_CERTIFICATES, organization) or is_bureau(user, BureauRole.BUREAU_ADMIN)
 
 
+def can_decide_revocations(user, organization) -> bool:
+    """Approving an organisation's revocation request: its 定级 approvers (reviewers, the org admin)."""
+    return can_approve_exceptions(user, organization)
+
+
 def can_edit_standard(user, standard) -> bool:
     """A bureau template: the bureau admin; an enterprise standard: its organisation's standards role."""
     if standard.is_template:
@@ -130,3 +135,4 @@ CALENDAR_REFUSED = gettext_lazy("只有人社局管理员可以维护节假日�
 FILINGS_REFUSED = gettext_lazy("只有人社局管理员可以登记备案")
 SEAL_REFUSED = gettext_lazy("只有机构管理员可以上传印章")
 TEMPLATES_PUBLISH_REFUSED = gettext_lazy("只有人社局管理员可以发布评价规范模板")
+REVOCATION_DECIDE_REFUSED = gettext_lazy("只有审核人或机构管理员可以审批撤销申请")

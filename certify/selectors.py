@@ -24,6 +24,7 @@ from certify.models import (
     Occupation,
     PlanAssessor,
     RecusalRelation,
+    RevocationRequest,
     Score,
     ScoreDraft,
     Seal,
@@ -419,3 +420,36 @@ def plan_activity(plan) -> QuerySet:
         Q(target_type="certify.assessmentplan", target_id=str(plan.pk))
         | Q(target_type="certify.score", target_id__in=score_ids)
     ).order_by("seq")
+
+
+# --- revocation requests (issue 11, item 9) ----------------------------------------------------------
+def revocation_request_pending(certificate: Certificate):
+    """The certificate's request waiting for approval, or None."""
+    return (
+        RevocationRequest.objects.filter(certificate=certificate, status=RevocationRequest.Status.PENDING)
+        .select_related("requested_by")
+        .first()
+    )
+
+
+def revocation_request_get(certificate: Certificate, pk: int):
+    """One of this certificate's requests (another certificate's: 404)."""
+    return _get_or_404(RevocationRequest.objects.filter(certificate=certificate), "撤销申请不存在", pk=pk)
+
+
+def revocation_requests_decided(certificate: Certificate) -> QuerySet:
+    """The certificate's approved or refused requests, newest first (who asked, who decided, why)."""
+    return (
+        RevocationRequest.objects.filter(certificate=certificate)
+        .exclude(status=RevocationRequest.Status.PENDING)
+        .select_related("requested_by", "decided_by")
+    )
+
+
+def revocation_requests_pending(organization: Organization) -> QuerySet:
+    """An organisation's requests waiting for a reviewer or its admin (the approvers' inbox)."""
+    return (
+        RevocationRequest.objects.filter(organization=organization, status=RevocationRequest.Status.PENDING)
+        .select_related("certificate", "requested_by")
+        .order_by("requested_at")
+    )

@@ -60,6 +60,11 @@ certificate_routes = [
     path("", certificates.certificate_detail, name="certificate_detail"),
     path("pdf/", certificates.certificate_pdf, name="certificate_pdf"),
     path("revoke/", certificates.certificate_revoke, name="certificate_revoke"),
+    path(
+        "revocation/<int:request_id>/decide/",
+        certificates.certificate_revocation_decide,
+        name="certificate_revocation_decide",
+    ),
     path("suspend/", certificates.certificate_suspend, name="certificate_suspend"),
     path("reinstate/", certificates.certificate_reinstate, name="certificate_reinstate"),
     path("reissue/", certificates.certificate_reissue, name="certificate_reissue"),

@@ -370,6 +370,11 @@ SKILLCERT_COPY_FAILURES_PER_LOCK = env_int("SKILLCERT_COPY_FAILURES_PER_LOCK", 5
 SKILLCERT_COPY_LOCK_SECONDS = env_int("SKILLCERT_COPY_LOCK_SECONDS", 900, minimum=60)
 SKILLCERT_COPY_LOCK_MAX_SECONDS = env_int("SKILLCERT_COPY_LOCK_MAX_SECONDS", 86_400, minimum=60)
 
+# An organisation's revocation of a certificate (which cannot be undone) is a request that a second
+# person — a reviewer or the organisation's admin — approves, as a 定级 application is; the bureau's
+# own revocation stays one step. Off: whoever may change certificates revokes in one step.
+SKILLCERT_REVOCATION_NEEDS_APPROVAL = env_bool("SKILLCERT_REVOCATION_NEEDS_APPROVAL", True)
+
 # Issuing jobs left in progress this long (a worker killed, a message lost) are queued again by the
 # reconciler (Celery beat); after this many re-queues without finishing they are recorded as failed.
 SKILLCERT_STUCK_AFTER_MINUTES = env_int("SKILLCERT_STUCK_AFTER_MINUTES", 15, minimum=1)

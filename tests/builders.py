@@ -32,7 +32,7 @@ from certify.models import (
 )
 from certify.services import calendar
 from certify.services.catalogue import occupation_set_shortage
-from certify.services.certificates import certificate_correct, certificate_revoke
+from certify.services.certificates import certificate_correct
 from certify.services.enrolments import PriorInput, enrolment_register, enrolment_set_photo
 from certify.services.filings import ScopeSpec, filing_add_scope
 from certify.services.issuing import issuance_allocate, issuance_request
@@ -55,7 +55,7 @@ from certify.services.standards import (
 )
 from lib import numbering
 from tests import factories
-from tests.workflow import candidate, candidate_ids, occ, photo_bytes
+from tests.workflow import candidate, candidate_ids, occ, photo_bytes, revoke_by_request
 
 S = AssessmentPlan.Status
 
@@ -326,7 +326,7 @@ def build_dataset(world, issued, today) -> Dataset:
         issue_date=earlier,
         today=today,
     )
-    revoked = certificate_revoke(actor=world.a_operator, certificate=issued[0], category="error", reason="成绩录入错误")
+    revoked = revoke_by_request(world, certificate=issued[0], category="error", reason="成绩录入错误")
     corrected = certificate_correct(
         actor=world.a_operator, certificate=issued[1], reason="姓名录错", holder_name=issued[1].holder_name + "明"
     )

@@ -244,3 +244,14 @@ def frozen_clock(monkeypatch):
     from lib import ratelimit
 
     monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: 1_800_000_000.0))
+
+
+def revoke_by_request(world, *, certificate, category: str, reason: str):
+    """An organisation's revocation as it goes by default (SKILLCERT_REVOCATION_NEEDS_APPROVAL): the
+    operator asks, the reviewer approves. The certificate, revoked."""
+    from certify.services.revocation import revocation_decide, revocation_request
+
+    request = revocation_request(actor=world.a_operator, certificate=certificate, category=category, reason=reason)
+    revocation_decide(actor=world.a_reviewer, request=request, approve=True)
+    certificate.refresh_from_db()
+    return certificate

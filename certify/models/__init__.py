@@ -1,5 +1,12 @@
 from certify.models.catalogue import Occupation, WorkType
-from certify.models.certificates import Certificate, ExportBatch, IssuanceBatch, NumberCounter, Seal
+from certify.models.certificates import (
+    Certificate,
+    ExportBatch,
+    IssuanceBatch,
+    NumberCounter,
+    RevocationRequest,
+    Seal,
+)
 from certify.models.filings import Filing, FilingScope
 from certify.models.people import Enrolment, Person, PriorCertificate
 from certify.models.plans import (
@@ -34,6 +41,7 @@ __all__ = [
     "PublishedStandardError",
     "RecusalRelation",
     "Result",
+    "RevocationRequest",
     "Score",
     "ScoreDraft",
     "ScoreFinalError",

@@ -225,3 +225,43 @@ class Seal(models.Model):
 
     def __str__(self) -> str:
         return str(self.organization)
+
+
+class RevocationRequest(models.Model):
+    """An organisation's request to revoke one certificate, which a second person approves or refuses
+    (SKILLCERT_REVOCATION_NEEDS_APPROVAL): revocation cannot be undone."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待审批")
+        APPROVED = "approved", _("已批准")
+        REJECTED = "rejected", _("未批准")
+
+    certificate = models.ForeignKey(Certificate, on_delete=models.PROTECT, related_name="revocation_requests")
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
+    category = models.CharField(_("原因类别"), max_length=20, choices=Certificate.RevokeReason.choices)
+    reason = models.TextField(_("具体原因"))
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    decision_note = models.TextField(_("审批意见"), blank=True)
+
+    history = audited_history()
+    objects = AuditedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("撤销申请")
+        verbose_name_plural = _("撤销申请")
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["certificate"], condition=models.Q(status="pending"), name="revocation_request_one_pending"
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "status"], name="revocation_request_org_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.certificate.number}: {self.get_status_display()}"

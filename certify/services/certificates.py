@@ -11,13 +11,16 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Organization, User
-from accounts.permissions import can_view_org, can_view_personal_data, require
+from accounts.permissions import can_view_org, can_view_personal_data, is_bureau, require
+from accounts.roles import BureauRole
 from audit.events import EventType
 from audit.history import save_tracked
 from audit.services import audit_append
 from certify import dispatch
+from certify.conf import conf
 from certify.models import Certificate, IssuanceBatch, Seal
 from certify.permissions import (
     CHANGE_STATUS_REFUSED,
@@ -33,6 +36,7 @@ from lib.chain import diff
 from lib.images import ImageRejected, normalise_seal
 
 C = Certificate.Status
+REVOCATION_NEEDS_REQUEST = gettext_lazy("本机构撤销证书须经审核人或机构管理员批准，请提交撤销申请")
 CORRECTABLE = ("holder_name", "work_type_name")
 
 
@@ -56,7 +60,16 @@ def _current(certificate: Certificate) -> None:
         raise ValidationError(_("该证书已更正，请在最新版本上操作"))
 
 
-def _change(*, actor, certificate: Certificate, to: str, event_type: EventType, reason: str, category: str = ""):
+def _change(
+    *,
+    actor,
+    certificate: Certificate,
+    to: str,
+    event_type: EventType,
+    reason: str,
+    category: str = "",
+    extra: dict | None = None,
+):
     old = certificate.status
     certificate.status, certificate.status_changed_at = to, timezone.now()
     certificate.revoked_at = certificate.status_changed_at if to == C.REVOKED else None
@@ -72,21 +85,35 @@ def _change(*, actor, certificate: Certificate, to: str, event_type: EventType, 
         event_type=event_type,
         target=certificate,
         organization=certificate.organization,
-        data={"number": certificate.number, "changes": {"status": [old, to]}, "category": category},
+        data={"number": certificate.number, "changes": {"status": [old, to]}, "category": category, **(extra or {})},
         reason=reason,
     )
     return certificate
 
 
-@transaction.atomic
-def certificate_revoke(*, actor: User, certificate: Certificate, category: str, reason: str) -> Certificate:
-    certificate = _locked(certificate)
-    require(can_change_certificates(actor, certificate.organization), _("您没有撤销本机构证书的权限"))
+def revocation_needs_approval(actor: User, organization: Organization) -> bool:
+    """Whether ``actor``'s revocation is a request a second person approves (certify.services.revocation):
+    an organisation's, while SKILLCERT_REVOCATION_NEEDS_APPROVAL is on; never the bureau's own."""
+    return bool(conf("REVOCATION_NEEDS_APPROVAL")) and not is_bureau(actor, BureauRole.BUREAU_ADMIN)
+
+
+def revocable(certificate: Certificate, category: str) -> None:
+    """What stops revoking this certificate now (its request, too)."""
     _current(certificate)
     if certificate.status == C.REVOKED:
         raise ValidationError(_("该证书已撤销"))
     if category not in Certificate.RevokeReason.values:
         raise ValidationError({"category": _("请选择撤销原因类别")})
+
+
+@transaction.atomic
+def certificate_revoke(*, actor: User, certificate: Certificate, category: str, reason: str) -> Certificate:
+    """Revoke in one step: the bureau's own revocation, or anyone's while approval is switched off."""
+    certificate = _locked(certificate)
+    require(can_change_certificates(actor, certificate.organization), _("您没有撤销本机构证书的权限"))
+    if revocation_needs_approval(actor, certificate.organization):
+        raise ValidationError(REVOCATION_NEEDS_REQUEST)
+    revocable(certificate, category)
     return _change(
         actor=actor,
         certificate=certificate,

@@ -20,8 +20,10 @@ from certify.permissions import (
     CHANGE_CERTIFICATES_REFUSED,
     CORRECT_REFUSED,
     ISSUE_REFUSED,
+    REVOCATION_DECIDE_REFUSED,
     SEAL_REFUSED,
     can_change_certificates,
+    can_decide_revocations,
     can_export,
     can_issue,
     can_upload_seal,
@@ -33,10 +35,14 @@ from certify.selectors import (
     certificate_list_for_org,
     certificate_versions,
     issuance_batch_for_plan,
+    revocation_request_get,
+    revocation_request_pending,
+    revocation_requests_decided,
+    revocation_requests_pending,
     seal_for_org,
 )
 from certify.services import certificates as lifecycle
-from certify.services import issuing, payload, recovery, rendering
+from certify.services import issuing, payload, recovery, rendering, revocation
 from certify.services import supplied_numbers as province_numbers
 from certify.views.plans import plan_context
 from certify.views.uploads import run_import
@@ -210,6 +216,10 @@ def certificate_list(request, org_id: int):
             "statuses": Certificate.Status.choices,
             "querystring": querystring(request),
             "can_export": can_export(request.user, org),
+            # what waits for this approver (not their own requests)
+            "revocations_waiting": revocation_requests_pending(org).exclude(requested_by=request.user)
+            if can_decide_revocations(request.user, org)
+            else [],
         },
     )
 
@@ -230,8 +240,22 @@ def certificate_detail(request, org_id: int, certificate_id: int):
             "can_change": can_change,
             "revoke_form": RevokeForm(),
             "reason_form": ReasonForm(),
+            **_revocation_context(request.user, org, certificate),
         },
     )
+
+
+def _revocation_context(user, org, certificate) -> dict:
+    pending = revocation_request_pending(certificate)
+    return {
+        "revocation_pending": pending,
+        "revocation_by_request": lifecycle.revocation_needs_approval(user, org),
+        "can_decide_revocation": pending is not None
+        and can_decide_revocations(user, org)
+        and pending.requested_by_id != user.pk,
+        "revocation_decided": revocation_requests_decided(certificate),
+        "decision_form": RevocationDecisionForm(),
+    }
 
 
 @require_GET
@@ -260,14 +284,60 @@ def _lifecycle(request, org_id, certificate_id, action, success):
 @require_POST
 @login_required
 def certificate_revoke(request, org_id: int, certificate_id: int):
+    """Revoke in one step (the bureau; or anyone while approval is off), else ask for approval."""
     form = RevokeForm(request.POST)
+    org = organization_get_for_user(request.user, org_id)
+    by_request = lifecycle.revocation_needs_approval(request.user, org)
 
     def act(certificate):
         if not form.is_valid():
             raise ValidationError(_("请选择原因类别并填写具体原因"))
+        if by_request:
+            revocation.revocation_request(actor=request.user, certificate=certificate, **form.cleaned_data)
+            return None
         return lifecycle.certificate_revoke(actor=request.user, certificate=certificate, **form.cleaned_data)
 
-    return _lifecycle(request, org_id, certificate_id, act, _("证书已撤销，扫码查询将显示“已撤销”。"))
+    if by_request:
+        done = _("已提交撤销申请。审核人或机构管理员批准后证书才撤销，在此之前证书状态不变。")
+    else:
+        done = _("证书已撤销，扫码查询将显示“已撤销”。")
+    return _lifecycle(request, org_id, certificate_id, act, done)
+
+
+class RevocationDecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", gettext_lazy("批准")), ("refuse", gettext_lazy("不批准"))])
+    note = forms.CharField(
+        label=gettext_lazy("审批意见"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=gettext_lazy("不批准时须写明理由"),
+    )
+
+
+@require_POST
+@login_required
+def certificate_revocation_decide(request, org_id: int, certificate_id: int, request_id: int):
+    """A reviewer or the organisation's admin approves or refuses a revocation request."""
+    org, certificate = _certificate(request, org_id, certificate_id)
+    pending = revocation_request_get(certificate, request_id)
+    require(can_decide_revocations(request.user, org), REVOCATION_DECIDE_REFUSED)
+    form = RevocationDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请选择批准或不批准"))
+        return redirect(certificate)
+    approve = form.cleaned_data["decision"] == "approve"
+    try:
+        revocation.revocation_decide(
+            actor=request.user, request=pending, approve=approve, note=form.cleaned_data["note"]
+        )
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+        return redirect(certificate)
+    if approve:
+        messages.success(request, _("已批准撤销申请，证书已撤销，扫码查询将显示“已撤销”。"))
+    else:
+        messages.success(request, _("已不批准撤销申请，证书状态不变，申请人可在证书页面看到理由。"))
+    return redirect(certificate)
 
 
 def _reason(request) -> str:

@@ -17,7 +17,6 @@ from audit.models import AuditEvent, RiskFlag, RiskSettings
 from bureau.risk import risk_flag_acknowledge, risk_flag_resolve, risk_scan, risk_settings_get, risk_settings_update
 from certify.models import Certificate, Enrolment, Objection, PlanAssessor, Score
 from certify.services import calendar
-from certify.services.certificates import certificate_revoke
 from certify.services.enrolments import direct_grading_decide, enrolment_register
 from certify.services.filings import filing_suspend
 from certify.services.issuing import issuance_request
@@ -33,7 +32,7 @@ from certify.services.publicity import objection_record
 from certify.services.scoring import score_correct
 from tests.builders import make_plan, publish_with_direct_grading
 from tests.helpers import assert_one_event
-from tests.workflow import candidate, candidate_ids, score_everyone
+from tests.workflow import candidate, candidate_ids, revoke_by_request, score_everyone
 
 pytestmark = pytest.mark.django_db
 
@@ -327,7 +326,7 @@ def test_a_plan_filed_with_exactly_the_required_lead_raises_nothing(world, ready
 # --- 9. repeated revocations ----------------------------------------------------------------------
 def revoke(world, certificates):
     for c in certificates:
-        certificate_revoke(actor=world.a_operator, certificate=c, category="error", reason="评价结果有误")
+        revoke_by_request(world, certificate=c, category="error", reason="评价结果有误")
 
 
 def test_an_organisation_reaching_the_revocation_limit_is_flagged(world, issued):

@@ -193,7 +193,13 @@ def test_the_full_pdf_goes_to_the_personal_data_right_and_is_audited_as_such(
 @pytest.mark.parametrize(
     ("name", "data", "event_type", "status"),
     [
-        ("certificate_revoke", {"category": "fraud", "reason": "伪造工作年限"}, "certificate.revoked", "revoked"),
+        # an operator's revocation is a request for a second person (tests/certify/test_revocation.py)
+        (
+            "certificate_revoke",
+            {"category": "fraud", "reason": "伪造工作年限"},
+            "certificate.revocation_requested",
+            "valid",
+        ),
         ("certificate_suspend", {"reason": "核查举报"}, "certificate.suspended", "suspended"),
         ("certificate_reissue", {"reason": "证书遗失"}, "certificate.reissued", "valid"),
     ],

@@ -98,9 +98,9 @@ def test_export_can_be_limited_to_chosen_certificates(world, issued):
 
 @pytest.mark.django_db
 def test_a_revoked_certificate_is_not_exported(world, issued):
-    from certify.services.certificates import certificate_revoke
+    from tests.workflow import revoke_by_request
 
-    certificate_revoke(actor=world.a_operator, certificate=issued[0], category="error", reason="评价结果有误")
+    revoke_by_request(world, certificate=issued[0], category="error", reason="评价结果有误")
     assert certificates_export(actor=world.a_operator, organization=world.org_a).certificate_count == 2
 
 

@@ -13,13 +13,13 @@ from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
 
-from certify.services.certificates import certificate_correct, certificate_reissue, certificate_revoke
+from certify.services.certificates import certificate_correct, certificate_reissue
 from certify.services.enrolments import enrolment_register
 from certify.services.export import certificates_export
 from certify.services.payload import check_code_of, id_number_of
 from certify.services.pii_rotation import pii_rotate
 from lib.pii_scan import find_id_numbers
-from tests.workflow import candidate
+from tests.workflow import candidate, revoke_by_request
 
 pytestmark = pytest.mark.django_db
 
@@ -86,7 +86,7 @@ def test_a_whole_workflow_leaves_no_plaintext_id_number_anywhere(
         corrected = certificate_correct(
             actor=world.a_operator, certificate=other, reason="姓名录入错误", holder_name=other.holder_name + "明"
         )
-        certificate_revoke(actor=world.a_operator, certificate=corrected, category="error", reason="评价结果有误")
+        revoke_by_request(world, certificate=corrected, category="error", reason="评价结果有误")
     certificates_export(actor=world.a_operator, organization=org)
     pii_rotate()
 

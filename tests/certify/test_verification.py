@@ -20,13 +20,13 @@ from certify.services import verification
 from certify.services.certificates import (
     certificate_correct,
     certificate_reissue,
-    certificate_revoke,
     certificate_suspend,
 )
 from certify.services.filings import filing_revoke
 from certify.services.payload import check_code_of, id_number_of
 from lib.checkcode import format_check_code
 from tests.helpers import html, path_of
+from tests.workflow import revoke_by_request
 
 pytestmark = pytest.mark.django_db
 
@@ -116,7 +116,7 @@ def test_a_suspended_certificate_shows_the_amber_banner(client, world, cert):
 
 
 def test_a_revoked_certificate_shows_the_date_and_reason_category(client, world, cert):
-    certificate_revoke(actor=world.a_operator, certificate=cert, category="fraud", reason="伪造工作年限证明材料")
+    revoke_by_request(world, certificate=cert, category="fraud", reason="伪造工作年限证明材料")
     cert.refresh_from_db()
 
     page = html(client.get(path_of(cert)))
@@ -299,7 +299,7 @@ def test_a_lookup_without_a_name_asks_for_it(client, cert):
 
 
 def test_no_full_name_or_id_number_appears_in_any_answer(client, world, certs):
-    certificate_revoke(actor=world.a_operator, certificate=certs[1], category="error", reason="评分汇总错误")
+    revoke_by_request(world, certificate=certs[1], category="error", reason="评分汇总错误")
     for cert in certs:
         full_id = id_number_of(cert.person)
         answers = [

@@ -16,11 +16,11 @@ from certify.models import Certificate
 from certify.services import worker_copy
 from certify.services.certificates import (
     certificate_reissue,
-    certificate_revoke,
 )
 from certify.services.payload import check_code_of, id_number_of, payload_of, verify_url
 from lib.checkcode import format_check_code, normalise_check_code
 from tests.helpers import html, path_of
+from tests.workflow import revoke_by_request
 
 pytestmark = pytest.mark.django_db
 
@@ -213,7 +213,7 @@ def test_the_copy_says_so_in_chinese_when_the_pdf_is_not_rendered(client, cert):
 
 def test_no_copy_is_served_for_a_revoked_certificate(client, world, issued):
     cert = issued[0]
-    certificate_revoke(actor=world.a_operator, certificate=cert, category="misconduct", reason="考场违纪")
+    revoke_by_request(world, certificate=cert, category="misconduct", reason="考场违纪")
 
     response = _copy(client, cert, check_code_of(cert))
 

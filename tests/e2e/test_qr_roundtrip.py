@@ -12,8 +12,8 @@ import pytest
 from django.conf import settings
 from django.core.files.storage import default_storage
 
-from certify.services.certificates import certificate_revoke
 from certify.services.payload import verify_url
+from tests.workflow import revoke_by_request
 
 zxingcpp = pytest.importorskip("zxingcpp")
 Image = pytest.importorskip("PIL.Image")
@@ -52,7 +52,7 @@ def test_the_printed_qr_code_verifies_then_reports_revocation_and_rejects_a_chan
     assert page.status_code == 200 and "证书有效" in page.content.decode()
     assert ask(client, path)["result"] == "valid"
 
-    certificate_revoke(actor=world.a_operator, certificate=certificate, category="fraud", reason="冒名顶替参加考核")
+    revoke_by_request(world, certificate=certificate, category="fraud", reason="冒名顶替参加考核")
     revoked = ask(client, path)
     assert revoked["result"] == "revoked"
     assert revoked["certificate"]["reason_category"] == "fraud"

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from django.db import connections
 
-from certify.services.certificates import certificate_revoke
 from certify.services.payload import verify_url
+from tests.workflow import revoke_by_request
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
@@ -94,7 +94,7 @@ def test_the_verification_page_reads_well_on_a_phone(live_server, world, issued,
     _check_page(phone, banner="证书有效")
     assert certificate.holder_name not in phone.content()
 
-    certificate_revoke(actor=world.a_operator, certificate=certificate, category="fraud", reason="冒名顶替参加考核")
+    revoke_by_request(world, certificate=certificate, category="fraud", reason="冒名顶替参加考核")
     phone.goto(live_server.url + path)
     _check_page(phone, banner="证书已撤销")
     assert "以欺骗等不正当手段取得" in phone.locator(".vf-banner").inner_text()

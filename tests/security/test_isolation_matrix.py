@@ -24,11 +24,11 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.roles import Role
-from certify.models import Enrolment, PlanAssessor, Score, StandardLevel
-from certify.services.certificates import certificate_correct, certificate_revoke
+from certify.models import Enrolment, PlanAssessor, RevocationRequest, Score, StandardLevel
+from certify.services.certificates import certificate_correct
 from certify.services.enrolments import enrolment_register, enrolment_withdraw
 from tests import factories
-from tests.workflow import candidate, candidate_ids
+from tests.workflow import candidate, candidate_ids, revoke_by_request
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -92,7 +92,7 @@ def victim(world, issued, closed_plan, plan_factory, filings, published, django_
         corrected = certificate_correct(
             actor=world.a_operator, certificate=issued[0], reason=f"姓名录入错误 {MARKER}", holder_name="张伟明"
         )
-    certificate_revoke(actor=world.a_operator, certificate=issued[1], category="error", reason=f"复核有误 {MARKER}")
+    revoke_by_request(world, certificate=issued[1], category="error", reason=f"复核有误 {MARKER}")
     plan = closed_plan
     score = Score.objects.filter(enrolment__plan=plan).first()
     return {
@@ -112,6 +112,7 @@ def victim(world, issued, closed_plan, plan_factory, filings, published, django_
         "objection_id": 1,
         "flag_id": 1,
         "batch_id": 1,
+        "request_id": RevocationRequest.objects.get(certificate=issued[1]).pk,
         "person_key": marked.person.id_number_hash,
         "number": corrected.number,
         "action": "file",
@@ -170,6 +171,7 @@ KNOWN_PARAMS = {
     "assessor_id",
     "score_id",
     "certificate_id",
+    "request_id",
     "filing_id",
     "version_id",
     "template_id",
