@@ -39,6 +39,7 @@ from certify.models import (
     PlanAssessor,
     RecusalRelation,
     Result,
+    RevocationRequest,
     Score,
 )
 
@@ -219,6 +220,25 @@ def _direct_gradings(ctx: _Ctx, orgs: list[Organization]) -> list[InboxItem]:
     return items
 
 
+def _revocations(ctx: _Ctx, orgs: list[Organization]) -> list[InboxItem]:
+    """Revocation requests waiting for a second person (never the requester's own)."""
+    rows = (
+        RevocationRequest.objects.filter(organization__in=orgs, status=RevocationRequest.Status.PENDING)
+        .exclude(requested_by=ctx.user)
+        .values("organization")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    items = []
+    for row in rows:
+        org = ctx.by_pk[row["organization"]]
+        url = reverse("certify:certificate_list", args=[org.pk]) + "#revocations-waiting"
+        items.append(
+            InboxItem("reviewer.revocation", _("待审批的证书撤销申请"), row["n"], url, _("项"), organization_id=org.pk)
+        )
+    return items
+
+
 def _photos(ctx: _Ctx, orgs: list[Organization]) -> list[InboxItem]:
     """Candidates who will need a photo for their certificate and have none yet."""
     before_issue = Q(plan__status__in=OPEN_STATES) | Q(
@@ -337,6 +357,7 @@ _BY_PERM: tuple[tuple[str, Callable[[_Ctx, list[Organization]], list[InboxItem]]
     (OrgPerm.ENTER_SCORES, _declarations),
     (OrgPerm.ENTER_SCORES, _sheets),
     (OrgPerm.APPROVE_EXCEPTIONS, _direct_gradings),
+    (OrgPerm.APPROVE_EXCEPTIONS, _revocations),
 )
 
 

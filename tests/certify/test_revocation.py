@@ -212,3 +212,17 @@ def test_the_certificate_list_tells_an_approver_what_waits_for_them(world, as_us
     assert "1 项撤销申请待您审批" in page and f"{certs[0].get_absolute_url()}#revocation-request" in page
     assert "撤销申请待您审批" not in html(as_user(world.a_operator).get(url))
     assert "撤销申请待您审批" not in html(as_user(world.a_viewer).get(url))
+
+
+def test_a_waiting_request_is_in_the_approvers_inbox_but_not_the_requesters(world, certs):
+    from accounts.inbox import organization_inbox
+
+    def keys(user, org=None):
+        return {item.key: item for group in organization_inbox(user, [org or world.org_a]) for item in group.items}
+
+    _ask(world, certs[0])
+
+    waiting = keys(world.a_reviewer).get("reviewer.revocation")
+    assert waiting is not None and waiting.count == 1 and waiting.url.endswith("#revocations-waiting")
+    assert "reviewer.revocation" not in keys(world.a_operator)  # the requester
+    assert "reviewer.revocation" not in keys(world.b_org_admin, world.org_b)  # another tenant's approver
