@@ -141,6 +141,11 @@ class EnrolmentForm(forms.Form):
     prior_kind = forms.ChoiceField(label=_("已有证书类型"), choices=CertificateKind.choices, required=False)
     prior_number = forms.CharField(label=_("已有证书编号"), max_length=40, required=False)
     prior_obtained_on = forms.DateField(label=_("已有证书取得日期"), widget=DATE, required=False)
+    photo = forms.FileField(
+        label=_("证件照"),
+        required=False,
+        help_text=_("白底正面免冠彩色照片，JPG 或 PNG，不超过 5 MB；发证时需要，可以以后再传"),
+    )
     route = forms.ChoiceField(label=_("申报方式"), choices=Enrolment.Route.choices, initial=Enrolment.Route.PROMOTION)
     direct_justification = forms.CharField(
         label=_("定级申报说明"),

@@ -326,14 +326,29 @@ def describe_enrolment(enrolment: Enrolment, checked: Checked) -> dict:
     }
 
 
-def enrolment_register(*, actor: User, plan: AssessmentPlan, data: CandidateInput) -> Enrolment:
-    """Register one candidate. A name that does not match the registry is refused in words that
-    say nothing of other organisations, and is audited and counted (``certify.services.registry``).
+def enrolment_register(
+    *, actor: User, plan: AssessmentPlan, data: CandidateInput, photo: bytes | None = None
+) -> Enrolment:
+    """Register one candidate, with their photo when one is given (both or neither). A name that
+    does not match the registry is refused in words that say nothing of other organisations, and is
+    audited and counted (``certify.services.registry``).
 
     The new roster voids the panel's recusal declarations: the returned enrolment carries
     ``declarations_voided``, the names of the assessors who must declare again."""
-    with registry_watch(actor=actor, plan=plan) as mismatches:
-        return _register(actor=actor, plan=plan, data=data, mismatches=mismatches)
+    if photo is not None:
+        _photo_or_refusal(photo)  # a bad photo is refused before anything is written
+    with registry_watch(actor=actor, plan=plan) as mismatches, transaction.atomic():
+        enrolment = _register(actor=actor, plan=plan, data=data, mismatches=mismatches)
+        if photo is not None:
+            enrolment.photo = enrolment_set_photo(actor=actor, enrolment=enrolment, data=photo).photo
+        return enrolment
+
+
+def _photo_or_refusal(data: bytes) -> bytes:
+    try:
+        return normalise_photo(data)
+    except ImageRejected as exc:
+        raise ValidationError({"photo": exc.message}) from exc
 
 
 @transaction.atomic
@@ -435,10 +450,7 @@ def enrolment_set_photo(*, actor: User, enrolment: Enrolment, data: bytes) -> En
     plan = lock_plan(enrolment.plan)
     require(can_register_in_plan(actor, plan), _("您没有为本机构登记考生的权限"))
     enrolment = Enrolment.objects.select_related("person").get(pk=enrolment.pk, plan=plan)
-    try:
-        jpeg = normalise_photo(data)
-    except ImageRejected as exc:
-        raise ValidationError({"photo": exc.message}) from exc
+    jpeg = _photo_or_refusal(data)
     old = enrolment.photo.name if enrolment.photo else ""
     enrolment.photo.save(f"enrolment-{enrolment.pk}.jpg", ContentFile(jpeg), save=False)
     save_tracked(enrolment, actor=actor, fields=["photo"])

@@ -46,10 +46,13 @@ def enrolment_create(request, org_id: int, plan_id: int):
     refused = refused_unless_available(request, plan, Act.REGISTER)
     if refused is not None:
         return refused
-    form = EnrolmentForm(request.POST or None)
+    form = EnrolmentForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
+        photo = form.cleaned_data.get("photo")
         try:
-            enrolment = services.enrolment_register(actor=request.user, plan=plan, data=form.candidate())
+            enrolment = services.enrolment_register(
+                actor=request.user, plan=plan, data=form.candidate(), photo=photo.read() if photo else None
+            )
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:

@@ -15,7 +15,7 @@ from audit.models import AuditEvent
 from certify.models import Enrolment
 from certify.services.enrolments import person_id_number
 from certify.services.photo_batch import REFUSED, SAVED, SKIPPED, UNMATCHED, photos_import_zip
-from tests.workflow import photo_bytes
+from tests.workflow import candidate_ids, photo_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -120,3 +120,45 @@ def test_the_page_reports_every_file_and_keeps_the_form(world, ready_plan, as_us
     assert as_user(world.b_operator).get(url).status_code == 404
     plan_page = client.get(ready_plan.get_absolute_url()).content.decode()
     assert url in plan_page
+
+
+# --- a photo at registration ----------------------------------------------------------------------
+def _registration(number: str, **extra) -> dict:
+    return {
+        "name": "周杰",
+        "id_type": "resident_id",
+        "id_number": number,
+        "years_in_occupation": "7",
+        "route": "promotion",
+        "diploma_in_field": "on",
+        **extra,
+    }
+
+
+def test_a_photo_given_at_registration_is_kept_with_the_candidate(world, plan_factory, as_user):
+    plan = plan_factory()
+    number = candidate_ids(1, start=700)[0]
+    url = reverse("certify:enrolment_create", args=[world.org_a.pk, plan.pk])
+    photo = SimpleUploadedFile("周杰.jpg", photo_bytes(), content_type="image/jpeg")
+
+    response = as_user(world.a_operator).post(url, {**_registration(number), "photo": photo})
+
+    assert response.status_code == 302
+    enrolment = Enrolment.objects.get(plan=plan, person__name="周杰")
+    assert enrolment.photo
+    assert AuditEvent.objects.filter(event_type="enrolment.photo_set", target_id=str(enrolment.pk)).count() == 1
+
+
+def test_a_bad_photo_at_registration_registers_nothing_and_says_so_at_the_photo(world, plan_factory, as_user):
+    plan = plan_factory()
+    number = candidate_ids(1, start=701)[0]
+    url = reverse("certify:enrolment_create", args=[world.org_a.pk, plan.pk])
+    bad = SimpleUploadedFile("周杰.jpg", b"not a photo", content_type="image/jpeg")
+
+    response = as_user(world.a_operator).post(url, {**_registration(number), "photo": bad})
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert not Enrolment.objects.filter(plan=plan).exists()
+    assert 'id="id_photo"' in page and "errorlist" in page
+    assert 'value="周杰"' in page and f'value="{number}"' in page  # what was typed is still there
