@@ -103,17 +103,21 @@ def generate(
     system, admin = _bureau(prefix)
     bureau = (admin.pk, str(admin), BureauRole.BUREAU_ADMIN.value)
     writer = BulkWriter()
-    say(f"{spec.organisations:,} organisations …")
-    orgs = OrgBuilder(writer, rng=rng, today=today, bureau=bureau, prefix=prefix).build(spec.organisations)
-    specs = plan_specs(rng, orgs, certificates=spec.certificates, today=today)
-    say(f"{len(specs):,} plans, {spec.certificates:,} certificates …")
-
-    def report(issued: int) -> None:
-        if progress is not None:
-            progress(issued, spec.certificates, time.perf_counter() - started)
-
-    builder = PlanBuilder(writer, rng=rng, today=today, system=(system.pk, str(system), "system"), progress=report)
-    builder.build(specs)
+    try:
+        orgs, specs, builder = _fill(
+            writer,
+            spec,
+            rng=rng,
+            today=today,
+            system=system,
+            bureau=bureau,
+            prefix=prefix,
+            say=say,
+            progress=progress,
+            started=started,
+        )
+    finally:
+        writer.close()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
@@ -125,3 +129,18 @@ def generate(
         events=writer.events_written + 1,
         seconds=time.perf_counter() - started,
     )
+
+
+def _fill(writer, spec: Preset, *, rng, today, system, bureau, prefix, say, progress, started):
+    say(f"{spec.organisations:,} organisations …")
+    orgs = OrgBuilder(writer, rng=rng, today=today, bureau=bureau, prefix=prefix).build(spec.organisations)
+    specs = plan_specs(rng, orgs, certificates=spec.certificates, today=today)
+    say(f"{len(specs):,} plans, {spec.certificates:,} certificates …")
+
+    def report(issued: int) -> None:
+        if progress is not None:
+            progress(issued, spec.certificates, time.perf_counter() - started)
+
+    builder = PlanBuilder(writer, rng=rng, today=today, system=(system.pk, str(system), "system"), progress=report)
+    builder.build(specs)
+    return orgs, specs, builder

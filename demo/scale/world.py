@@ -109,6 +109,7 @@ class OrgBuilder:
             orgs.append(self.organization(i))
             if len(orgs) % 500 == 0 or i == count - 1:
                 self.writer.flush()
+                self.writer.wait()
                 # object permissions as membership_add grants them, once their organisations exist
                 OrganizationUserObjectPermission.objects.bulk_create(self.grants, batch_size=2000)
                 self.grants = []

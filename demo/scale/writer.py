@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from concurrent.futures import Future, ThreadPoolExecutor
 from decimal import Decimal
 
 from django.db import connection, models, transaction
@@ -101,12 +102,11 @@ class Table:
         digest = history_row_hash(_Row(history, self.history._meta), self.hash_fields)
         self.writer.pending[self.label].append((history["history_id"], digest))
 
-    def flush(self, cursor) -> int:
-        written = len(self.rows) + len(self.hrows)
-        _insert(cursor, self.model, self.fields, self.rows)
-        _insert(cursor, self.history, self.hfields, self.hrows)
+    def take(self) -> list[tuple]:
+        """The buffered rows as ``(model, fields, rows)`` inserts, rows before history rows."""
+        taken = [(self.model, self.fields, self.rows), (self.history, self.hfields, self.hrows)]
         self.rows, self.hrows = [], []
-        return written
+        return taken
 
 
 class _Ids:
@@ -115,11 +115,13 @@ class _Ids:
     def __init__(self, writer: BulkWriter, table: str, column: str):
         self.writer, self.table, self.column = writer, table, column
         self.block: list[int] = []
+        self.size = 100  # doubled at each call up to ID_BLOCK: small tables reserve little
 
     def next(self) -> int:
         if not self.block:
-            self.block = self.writer.reserve(self.table, self.column, ID_BLOCK)
+            self.block = self.writer.reserve(self.table, self.column, self.size)
             self.block.reverse()
+            self.size = min(self.size * 2, ID_BLOCK)
         return self.block.pop()
 
 
@@ -161,6 +163,10 @@ class BulkWriter:
         self.start_seq = head.seq
         self.rows_written = 0
         self.events_written = 0
+        # On PostgreSQL a chunk is written by a second thread (its own connection) while the next
+        # one is generated: COPY waits on the server, and the GIL is free meanwhile.
+        self.pool = ThreadPoolExecutor(max_workers=1) if connection.vendor == "postgresql" else None
+        self.writing: Future | None = None
 
     def table(self, model) -> Table:
         """The model's table; tables are written in the order they were first asked for (parents first)."""
@@ -243,22 +249,49 @@ class BulkWriter:
         return bound
 
     def flush(self) -> None:
-        """Everything buffered, in one transaction that holds the chain head."""
+        """Hand everything buffered to the writing thread (or write it now, on SQLite)."""
         if self.pending:
             raise RuntimeError(f"history rows without an event: {sorted(self.pending)}")
+        inserts = [insert for table in self.tables.values() for insert in table.take()]
+        fields = list(AuditEvent._meta.concrete_fields)
+        inserts.append((AuditEvent, fields, [{f.attname: getattr(e, f.attname) for f in fields} for e in self.events]))
+        first = self.events[0] if self.events else None
+        expected = (first.seq - 1, first.prev_hash) if first else (self.seq, self.head_hash)
+        head = (self.seq, self.head_hash) if self.events else None
+        self.events = []
+        self.wait()
+        if self.pool is None:
+            self._write(inserts, expected, head)
+        else:
+            self.writing = self.pool.submit(self._write_in_thread, inserts, expected, head)
+
+    def wait(self) -> None:
+        """Until the chunk being written is in the database (its error, if any, is raised here)."""
+        if self.writing is not None:
+            writing, self.writing = self.writing, None
+            writing.result()
+
+    def close(self) -> None:
+        self.wait()
+        if self.pool is not None:
+            self.pool.shutdown()
+
+    def _write_in_thread(self, inserts, expected, head) -> None:
+        try:
+            self._write(inserts, expected, head)
+        finally:
+            connection.close()  # this thread's own connection
+
+    def _write(self, inserts: list[tuple], expected: tuple, head: tuple | None) -> None:
+        """One transaction holding the chain head: the rows, their history rows, the events."""
         with transaction.atomic():
-            head = ChainHead.objects.select_for_update().get(pk=1)
-            first = self.events[0] if self.events else None
-            expected = (first.seq - 1, first.prev_hash) if first else (self.seq, self.head_hash)
-            if (head.seq, head.hash) != expected:
+            current = ChainHead.objects.select_for_update().get(pk=1)
+            if (current.seq, current.hash) != expected:
                 raise RuntimeError("the audit chain moved while generating: another process appended events")
             with connection.cursor() as cursor:
-                for table in self.tables.values():
-                    self.rows_written += table.flush(cursor)
-                fields = list(AuditEvent._meta.concrete_fields)
-                rows = [{f.attname: getattr(e, f.attname) for f in fields} for e in self.events]
-                _insert(cursor, AuditEvent, fields, rows)
-            if self.events:
-                ChainHead.objects.filter(pk=1).update(seq=self.seq, hash=self.head_hash)
-        self.events_written += len(self.events)
-        self.events = []
+                for model, fields, rows in inserts:
+                    _insert(cursor, model, fields, rows)
+            if head is not None:
+                ChainHead.objects.filter(pk=1).update(seq=head[0], hash=head[1])
+        self.events_written += len(inserts[-1][2])
+        self.rows_written += sum(len(rows) for model, _f, rows in inserts[:-1])
