@@ -16,6 +16,7 @@ from certify.forms import DirectDecisionForm, EnrolmentForm, PhotoForm, PhotoZip
 from certify.permissions import can_register_candidates
 from certify.services import enrolments as services
 from certify.services import imports, photo_batch
+from certify.views.plan_scores import shows_values
 from certify.views.plans import plan_context, refused_unless_available, require_permitted
 from certify.views.uploads import run_import
 from lib.web import apply_service_errors, error_text
@@ -68,6 +69,8 @@ def enrolment_create(request, org_id: int, plan_id: int):
 @login_required
 def enrolment_detail(request, org_id: int, plan_id: int, enrolment_id: int):
     org, plan, enrolment = _enrolment(request, org_id, plan_id, enrolment_id)
+    scores = selectors.plan_scores(plan).filter(enrolment=enrolment)
+    independent = not shows_values(plan, request.user)  # an assessor of the plan while it is scored
     return render(
         request,
         "certify/enrolment_detail.html",
@@ -75,8 +78,9 @@ def enrolment_detail(request, org_id: int, plan_id: int, enrolment_id: int):
             "org": org,
             "plan": plan,
             "enrolment": enrolment,
-            "scores": selectors.plan_scores(plan).filter(enrolment=enrolment),
-            "result": getattr(enrolment, "result", None),
+            "scores": scores.filter(assessor=request.user) if independent else scores,
+            "own_scores_only": independent,
+            "result": None if independent else getattr(enrolment, "result", None),
             "can_register": can_register_candidates(request.user, org),
             "withdraw": selectors.plan_action(plan, request.user, Act.WITHDRAW),
             "decide": selectors.plan_action(plan, request.user, Act.DECIDE_DIRECT),

@@ -72,6 +72,20 @@ def test_an_assessor_of_the_plan_does_not_see_colleagues_scores_while_scoring(wo
     assert "张伟 · 操作技能" in log  # who entered what, without the values
 
 
+def test_on_the_candidates_page_too_an_assessor_sees_only_their_own_scores_while_scoring(
+    world, as_user, corrected_plan
+):
+    """Found while building the plan page: the candidate's page showed every assessor's values."""
+    zhang = corrected_plan.enrolments.get(person__name="张伟")
+    _first, second, _third = practical_panel(corrected_plan)
+    url = reverse("certify:enrolment_detail", args=[corrected_plan.organization_id, corrected_plan.pk, zhang.pk])
+
+    own = as_user(second).get(url).content.decode()
+    assert "82.5" in own and "75.0" not in own and "评分期间只显示您本人录入的成绩" in own
+    reviewer = as_user(world.a_reviewer).get(url).content.decode()
+    assert "82.5" in reviewer and "75.0" in reviewer
+
+
 def test_the_plan_page_queries_do_not_grow_with_the_scores(world, as_user, scoring_plan):
     panel = practical_panel(scoring_plan)
     enrolments = list(scoring_plan.enrolments.order_by("pk"))
