@@ -248,4 +248,12 @@ def batch_progress(batch: IssuanceBatch) -> dict:
         "error": batch.error,
         "combined_ready": bool(batch.combined_pdf),
         "requeue_minutes": settings.SKILLCERT_STUCK_AFTER_MINUTES,
+        # the counts line in the reader's language, for the page's live updates
+        "counts_text": _("已完成 %(d)s / %(t)s，失败 %(f)s，剩余 %(r)s")
+        % {
+            "d": counts[Certificate.PdfStatus.DONE],
+            "t": total,
+            "f": counts[Certificate.PdfStatus.FAILED],
+            "r": counts[Certificate.PdfStatus.PENDING],
+        },
     }

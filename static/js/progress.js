@@ -14,8 +14,7 @@
         var total = p.total || 0;
         document.getElementById("p-status").textContent = p.status_label;
         document.getElementById("p-bar").style.width = (total ? Math.round((p.done * 100) / total) : 0) + "%";
-        document.getElementById("p-counts").textContent =
-          "已完成 " + p.done + " / " + total + "，失败 " + p.failed + "，剩余 " + p.remaining;
+        document.getElementById("p-counts").textContent = p.counts_text;
         var running = !p.finished;
         if (running) { wasRunning = true; window.setTimeout(tick, 1500); }
         else if (wasRunning) { window.location.reload(); }

@@ -55,6 +55,10 @@ def test_issuing_through_the_view_shows_progress(
     )
     data = assert_status(as_user(world.a_viewer), "get", plan_url("issuance_progress_json", closed_plan), 200).json()
     assert (data["done"], data["failed"], data["remaining"], data["combined_ready"]) == (3, 0, 0, True)
+    assert data["counts_text"] == "已完成 3 / 3，失败 0，剩余 0"  # the live update's line, in the reader's language
+    english = as_user(world.a_viewer)
+    english.cookies["django_language"] = "en"
+    assert "已完成" not in english.get(plan_url("issuance_progress_json", closed_plan)).json()["counts_text"]
 
 
 def test_a_refused_issue_shows_every_reason(world, as_user, scoring_plan):
