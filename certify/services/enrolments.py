@@ -385,8 +385,9 @@ def _register(*, actor: User, plan: AssessmentPlan, data: CandidateInput, mismat
 
 @transaction.atomic
 def enrolment_withdraw(*, actor: User, enrolment: Enrolment, reason: str) -> Enrolment:
-    """Withdraw a candidate before the exam. In a draft the roster change voids the recusal
-    declarations: the returned enrolment carries ``declarations_voided`` (names)."""
+    """Withdraw a candidate before the exam. The panel's recusal declarations stand: a withdrawal
+    only removes people, so no assessor has anyone new to declare about (``declarations_voided``
+    is always empty; a new candidate, by contrast, voids them)."""
     plan = lock_plan(enrolment.plan)
     require_action(Act.WITHDRAW, plan=plan, actor=actor)
     enrolment = Enrolment.objects.select_related("person").get(pk=enrolment.pk, plan=plan)
@@ -397,9 +398,7 @@ def enrolment_withdraw(*, actor: User, enrolment: Enrolment, reason: str) -> Enr
         raise ValidationError({"reason": _("撤回报名须填写原因")})
     enrolment.status, enrolment.withdrawn_reason = Enrolment.Status.WITHDRAWN, reason
     save_tracked(enrolment, actor=actor, reason=reason, fields=["status", "withdrawn_reason"])
-    # Once filed the panel's declarations stand: the candidates they name can only have left.
-    voided = roster_changed(plan, actor) if plan.status == AssessmentPlan.Status.DRAFT else []
-    enrolment.declarations_voided = assessor_names(voided)
+    enrolment.declarations_voided = []
     audit_append(
         actor=actor,
         event_type=EventType.ENROLMENT_WITHDRAWN,

@@ -35,7 +35,10 @@ def _tell_voided(request, names: list[str]) -> None:
     if names:
         messages.warning(
             request,
-            _("考生名单有变化，以下考评人员的回避声明已失效，须重新提交后才能报备：%(names)s")
+            _(
+                "有新考生加入，以下考评人员须重新提交回避声明（声明须覆盖全部考生，才能确认与新考生"
+                "没有利害关系），提交后才能报备：%(names)s"
+            )
             % {"names": "、".join(names)},
         )
 

@@ -230,11 +230,13 @@ def test_registering_a_candidate_voids_every_earlier_declaration(world, ready_pl
     assert plan_file(actor=world.a_operator, plan=ready_plan, today=today).status == S.FILED
 
 
-def test_withdrawing_a_candidate_voids_every_earlier_declaration(world, ready_plan, today):
+def test_withdrawing_a_candidate_keeps_every_declaration(world, ready_plan, today):
+    """Issue 11: a withdrawal only removes people, so nobody has anyone new to declare about."""
     enrolment = ready_plan.enrolments.first()
-    enrolment_withdraw(actor=world.a_operator, enrolment=enrolment, reason="本人调岗，放弃本次评价")
-    assert not PlanAssessor.objects.filter(plan=ready_plan, declared_at__isnull=False).exists()
-    file_refused(world, ready_plan, today, "每名考评人员已提交回避声明（尚未提交：")
+    withdrawn = enrolment_withdraw(actor=world.a_operator, enrolment=enrolment, reason="本人调岗，放弃本次评价")
+    assert withdrawn.declarations_voided == []
+    assert not PlanAssessor.objects.filter(plan=ready_plan, declared_at__isnull=True).exists()
+    assert plan_file(actor=world.a_operator, plan=ready_plan, today=today).status == S.FILED
 
 
 def test_filing_is_refused_without_any_candidate(world, plan_factory, assessors, today):
