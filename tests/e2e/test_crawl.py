@@ -33,8 +33,9 @@ def demo(django_capture_on_commit_callbacks):
         call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115 - discarded output
 
 
-def crawl(client: Client, start: str = "/") -> tuple[int, list[tuple[str, str, int]]]:
-    """Visit every same-site link reachable from ``start``; (pages seen, [(from, url, status)])."""
+def crawl(client: Client, start: str = "/", visit=None) -> tuple[int, list[tuple[str, str, int]]]:
+    """Visit every same-site link reachable from ``start``; (pages seen, [(from, url, status)]).
+    ``visit(url, html)``, if given, is called with every HTML page."""
     seen, broken = {start}, []
     queue = deque([("", start)])
     while queue and len(seen) <= MAX_PAGES:
@@ -47,7 +48,10 @@ def crawl(client: Client, start: str = "/") -> tuple[int, list[tuple[str, str, i
             continue
         if not response.get("Content-Type", "").startswith("text/html"):
             continue
-        for href in HREF.findall(response.content.decode("utf-8", "replace")):
+        html = response.content.decode("utf-8", "replace")
+        if visit is not None:
+            visit(url, html)
+        for href in HREF.findall(html):
             link = urldefrag(href.replace("&amp;", "&"))[0]
             parts = urlsplit(link)
             if parts.scheme or parts.netloc or not parts.path.startswith("/") or link in seen:
