@@ -63,6 +63,9 @@ def test_full_width_digits_and_the_chinese_decimal_point_are_accepted_and_normal
     assert response.status_code == 302
     draft = ScoreDraft.objects.get(plan=scoring_plan, assessor=world.a_assessor)
     assert {v["value"] for v in draft.values.values()} == {"76.5"}
+    # shown back as it will be read, also when another cell has an error
+    shown = as_user(world.a_assessor).post(url("score_sheet", scoring_plan), {**data, cell(p["刘洋"]): "x"})
+    assert input_value(shown.content.decode(), cell(p["张伟"])) == "76.5"
     submit = {cell(p["张伟"]): "７６．５", f"pick_{p['张伟'].pk}": "on", "confirm": "yes"}
     assert_status(as_user(world.a_assessor), "post", url("score_sheet_submit", scoring_plan), 302, submit)
     assert str(Score.objects.get(enrolment=p["张伟"], assessor=world.a_assessor).value) == "76.5"
