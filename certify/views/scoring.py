@@ -19,7 +19,7 @@ from certify.services import score_drafts as drafts
 from certify.services import scoring as services
 from certify.views.plans import plan_context, refused_unless_available, require_permitted
 from certify.views.uploads import run_import
-from lib.web import error_text
+from lib.web import apply_service_errors, error_text
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 COMPONENT_OF = {v: k for k, v in services.DUTY_FOR.items()}
@@ -190,7 +190,7 @@ def score_correct(request, org_id: int, plan_id: int, score_id: int):
                 objection=objection,
             )
         except ValidationError as exc:
-            form.add_error(None, exc.messages)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("已提交更正，原成绩保留在记录中。"))
             return redirect("certify:score_sheet", org_id=org.pk, plan_id=plan.pk)

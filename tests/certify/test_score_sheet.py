@@ -167,3 +167,18 @@ def test_a_failing_cell_submits_nothing_and_names_the_candidate(world, as_user, 
     html = client.post(url("score_sheet_submit", scoring_plan), data).content.decode()
     assert "王芳 的「操作技能」已提交过，不能再次提交" in html
     assert Score.objects.count() == 1
+
+
+def test_a_correction_reads_full_width_and_shows_a_bad_value_at_its_field(world, as_user, scoring_plan):
+    p = people(scoring_plan)
+    score = score_submit(actor=world.a_assessor, enrolment=p["张伟"], component="practical", value=70)
+    correct = reverse("certify:score_correct", args=[scoring_plan.organization_id, scoring_plan.pk, score.pk])
+    client = as_user(world.a_assessor)
+    response = client.post(correct, {"outcome": "scored", "value": "7O", "reason": "加总错误"})
+    html = response.content.decode()
+    field = html[html.index('name="value"') :]
+    assert "成绩应为 0–100 的数字" in field[: field.index("</div>")]
+    assert "加总错误" in html  # the reason typed is kept
+    assert not Score.objects.filter(replaces=score).exists()
+    assert client.post(correct, {"outcome": "scored", "value": "７５．５", "reason": "加总错误"}).status_code == 302
+    assert str(Score.objects.get(replaces=score).value) == "75.5"
