@@ -182,3 +182,32 @@ def test_a_correction_reads_full_width_and_shows_a_bad_value_at_its_field(world,
     assert not Score.objects.filter(replaces=score).exists()
     assert client.post(correct, {"outcome": "scored", "value": "７５．５", "reason": "加总错误"}).status_code == 302
     assert str(Score.objects.get(replaces=score).value) == "75.5"
+
+
+@pytest.fixture
+def level2_scoring(world, assessors, filings, today):
+    from tests.builders import make_level2_plan, to_scoring
+
+    return to_scoring(world, make_level2_plan(world, assessors, today), today=today)
+
+
+def test_a_sheet_with_a_practical_and_three_review_columns_submits_each_cell(world, as_user, assessors, level2_scoring):
+    plan, user = level2_scoring, assessors[2]  # on the practical and the review panel
+    zhao = plan.enrolments.get(person__name="赵强")
+    client = as_user(user)
+    html = client.get(url("score_sheet", plan)).content.decode()
+    for heading in ("操作技能", "综合评审·个人素质", "综合评审·工作业绩", "综合评审·创新能力"):
+        assert f"<th>{heading}</th>" in html
+    data = {cell(zhao, 0): "８０", cell(zhao, 1): "90", cell(zhao, 2): "85．5", f"pick_{zhao.pk}": "on"}
+    response = client.post(url("score_sheet_submit", plan), {**data, "confirm": "yes"})
+    assert response.status_code == 302
+    given = Score.objects.filter(enrolment=zhao, assessor=user).order_by("component", "subscore")
+    assert sorted((s.component, s.subscore, str(s.value)) for s in given) == [
+        ("practical", "", "80.0"),
+        ("review", "个人素质", "90.0"),
+        ("review", "工作业绩", "85.5"),
+    ]
+    html = client.get(url("score_sheet", plan)).content.decode()
+    row = re.search(rf'<tr id="row{zhao.pk}">.*?</tr>', html, re.S).group(0)
+    assert f'name="{cell(zhao, 3)}"' in row and f'name="pick_{zhao.pk}"' in row  # 创新能力 still open
+    assert f'name="{cell(zhao, 0)}"' not in row and row.count("已提交") == 3
