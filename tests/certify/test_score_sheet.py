@@ -211,3 +211,16 @@ def test_a_sheet_with_a_practical_and_three_review_columns_submits_each_cell(wor
     row = re.search(rf'<tr id="row{zhao.pk}">.*?</tr>', html, re.S).group(0)
     assert f'name="{cell(zhao, 3)}"' in row and f'name="pick_{zhao.pk}"' in row  # 创新能力 still open
     assert f'name="{cell(zhao, 0)}"' not in row and row.count("已提交") == 3
+
+
+def test_the_sheet_queries_do_not_grow_with_submitted_rows_or_the_draft(world, as_user, scoring_plan):
+    from tests.helpers import page_queries
+
+    client = as_user(world.a_assessor)
+    sheet = url("score_sheet", scoring_plan)
+    open_rows = page_queries(client, sheet)
+    p = people(scoring_plan)
+    client.post(sheet, {"action": "save", **{cell(e): "60" for e in p.values()}})
+    for enrolment in list(p.values())[:3]:
+        score_submit(actor=world.a_assessor, enrolment=enrolment, component="practical", value=70)
+    assert page_queries(client, sheet) == open_rows
