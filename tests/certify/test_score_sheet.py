@@ -224,3 +224,28 @@ def test_the_sheet_queries_do_not_grow_with_submitted_rows_or_the_draft(world, a
     for enrolment in list(p.values())[:3]:
         score_submit(actor=world.a_assessor, enrolment=enrolment, component="practical", value=70)
     assert page_queries(client, sheet) == open_rows
+
+
+def test_no_draft_is_kept_before_scoring(world, ready_plan):
+    from django.core.exceptions import ValidationError
+
+    from certify.services.score_drafts import score_draft_save
+
+    with pytest.raises(ValidationError, match="评价计划不在评分阶段"):
+        score_draft_save(actor=world.a_assessor, plan=ready_plan, values={})
+    assert not ScoreDraft.objects.exists()
+
+
+def test_a_draft_is_kept_only_by_a_scorer_and_replaced_on_each_save(world, scoring_plan):
+    from django.core.exceptions import PermissionDenied
+
+    from certify.services.score_drafts import score_draft_save
+
+    values = {"1|practical|": {"value": "80", "outcome": "scored"}}
+    with pytest.raises(PermissionDenied):
+        score_draft_save(actor=world.a_operator, plan=scoring_plan, values=values)
+    draft = score_draft_save(actor=world.a_assessor, plan=scoring_plan, values=values)
+    assert draft.values == values
+    score_draft_save(actor=world.a_assessor, plan=scoring_plan, values={})
+    assert ScoreDraft.objects.get(pk=draft.pk).values == {}  # replaced, not merged
+    assert ScoreDraft.objects.count() == 1
