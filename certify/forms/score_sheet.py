@@ -58,6 +58,11 @@ class ScoreSheetForm(forms.Form):
     those cells have no field. ``draft``: saved values shown before anything is typed."""
 
     def __init__(self, data=None, *, rows, columns, locked=frozenset(), draft=None):
+        if data is not None:
+            # What an input method typed (７６．５, 76。5) is shown back as it will be read: 76.5.
+            data = data.copy()
+            for key in [k for k in data if k.startswith("v_")]:
+                data[key] = normalize_number(data.get(key))
         super().__init__(data)
         self.columns = [Column(*c) for c in columns]
         self.cells: list[Cell] = []

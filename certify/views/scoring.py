@@ -19,7 +19,7 @@ from certify.services import score_drafts as drafts
 from certify.services import scoring as services
 from certify.views.plans import plan_context, refused_unless_available, require_permitted
 from certify.views.uploads import run_import
-from lib.web import error_text
+from lib.web import apply_service_errors, error_text
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 COMPONENT_OF = {v: k for k, v in services.DUTY_FOR.items()}
@@ -131,10 +131,10 @@ def score_sheet(request, org_id: int, plan_id: int):
     if request.POST.get("action") == "review":
         if form.check_picked():
             return _render_confirmation(request, org, plan, sheet)
-        messages.warning(request, _("草稿已保存，尚未提交。请按格子下方的提示改正后再提交。"))
+        messages.warning(request, _("草稿已保存，尚未提交。请按标红处的提示改正后再提交。"))
         return _render_sheet(request, org, plan, sheet)
     if not valid:
-        messages.warning(request, _("草稿已保存，尚未提交。有几处需要改正，已在格子下方用红字标出。"))
+        messages.warning(request, _("草稿已保存，尚未提交。请改正标红的格子。"))
         return _render_sheet(request, org, plan, sheet)
     messages.success(request, _("已保存草稿，尚未提交。勾选考生后点“核对并提交”才会提交。"))
     return redirect("certify:score_sheet", org_id=org.pk, plan_id=plan.pk)
@@ -190,7 +190,7 @@ def score_correct(request, org_id: int, plan_id: int, score_id: int):
                 objection=objection,
             )
         except ValidationError as exc:
-            form.add_error(None, exc.messages)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("已提交更正，原成绩保留在记录中。"))
             return redirect("certify:score_sheet", org_id=org.pk, plan_id=plan.pk)

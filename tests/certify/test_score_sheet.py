@@ -63,6 +63,9 @@ def test_full_width_digits_and_the_chinese_decimal_point_are_accepted_and_normal
     assert response.status_code == 302
     draft = ScoreDraft.objects.get(plan=scoring_plan, assessor=world.a_assessor)
     assert {v["value"] for v in draft.values.values()} == {"76.5"}
+    # shown back as it will be read, also when another cell has an error
+    shown = as_user(world.a_assessor).post(url("score_sheet", scoring_plan), {**data, cell(p["刘洋"]): "x"})
+    assert input_value(shown.content.decode(), cell(p["张伟"])) == "76.5"
     submit = {cell(p["张伟"]): "７６．５", f"pick_{p['张伟'].pk}": "on", "confirm": "yes"}
     assert_status(as_user(world.a_assessor), "post", url("score_sheet_submit", scoring_plan), 302, submit)
     assert str(Score.objects.get(enrolment=p["张伟"], assessor=world.a_assessor).value) == "76.5"
@@ -164,3 +167,85 @@ def test_a_failing_cell_submits_nothing_and_names_the_candidate(world, as_user, 
     html = client.post(url("score_sheet_submit", scoring_plan), data).content.decode()
     assert "王芳 的「操作技能」已提交过，不能再次提交" in html
     assert Score.objects.count() == 1
+
+
+def test_a_correction_reads_full_width_and_shows_a_bad_value_at_its_field(world, as_user, scoring_plan):
+    p = people(scoring_plan)
+    score = score_submit(actor=world.a_assessor, enrolment=p["张伟"], component="practical", value=70)
+    correct = reverse("certify:score_correct", args=[scoring_plan.organization_id, scoring_plan.pk, score.pk])
+    client = as_user(world.a_assessor)
+    response = client.post(correct, {"outcome": "scored", "value": "7O", "reason": "加总错误"})
+    html = response.content.decode()
+    field = html[html.index('name="value"') :]
+    assert "成绩应为 0–100 的数字" in field[: field.index("</div>")]
+    assert "加总错误" in html  # the reason typed is kept
+    assert not Score.objects.filter(replaces=score).exists()
+    assert client.post(correct, {"outcome": "scored", "value": "７５．５", "reason": "加总错误"}).status_code == 302
+    assert str(Score.objects.get(replaces=score).value) == "75.5"
+
+
+@pytest.fixture
+def level2_scoring(world, assessors, filings, today):
+    from tests.builders import make_level2_plan, to_scoring
+
+    return to_scoring(world, make_level2_plan(world, assessors, today), today=today)
+
+
+def test_a_sheet_with_a_practical_and_three_review_columns_submits_each_cell(world, as_user, assessors, level2_scoring):
+    plan, user = level2_scoring, assessors[2]  # on the practical and the review panel
+    zhao = plan.enrolments.get(person__name="赵强")
+    client = as_user(user)
+    html = client.get(url("score_sheet", plan)).content.decode()
+    for heading in ("操作技能", "综合评审·个人素质", "综合评审·工作业绩", "综合评审·创新能力"):
+        assert f"<th>{heading}</th>" in html
+    data = {cell(zhao, 0): "８０", cell(zhao, 1): "90", cell(zhao, 2): "85．5", f"pick_{zhao.pk}": "on"}
+    response = client.post(url("score_sheet_submit", plan), {**data, "confirm": "yes"})
+    assert response.status_code == 302
+    given = Score.objects.filter(enrolment=zhao, assessor=user).order_by("component", "subscore")
+    assert sorted((s.component, s.subscore, str(s.value)) for s in given) == [
+        ("practical", "", "80.0"),
+        ("review", "个人素质", "90.0"),
+        ("review", "工作业绩", "85.5"),
+    ]
+    html = client.get(url("score_sheet", plan)).content.decode()
+    row = re.search(rf'<tr id="row{zhao.pk}">.*?</tr>', html, re.S).group(0)
+    assert f'name="{cell(zhao, 3)}"' in row and f'name="pick_{zhao.pk}"' in row  # 创新能力 still open
+    assert f'name="{cell(zhao, 0)}"' not in row and row.count("已提交") == 3
+
+
+def test_the_sheet_queries_do_not_grow_with_submitted_rows_or_the_draft(world, as_user, scoring_plan):
+    from tests.helpers import page_queries
+
+    client = as_user(world.a_assessor)
+    sheet = url("score_sheet", scoring_plan)
+    open_rows = page_queries(client, sheet)
+    p = people(scoring_plan)
+    client.post(sheet, {"action": "save", **{cell(e): "60" for e in p.values()}})
+    for enrolment in list(p.values())[:3]:
+        score_submit(actor=world.a_assessor, enrolment=enrolment, component="practical", value=70)
+    assert page_queries(client, sheet) == open_rows
+
+
+def test_no_draft_is_kept_before_scoring(world, ready_plan):
+    from django.core.exceptions import ValidationError
+
+    from certify.services.score_drafts import score_draft_save
+
+    with pytest.raises(ValidationError, match="评价计划不在评分阶段"):
+        score_draft_save(actor=world.a_assessor, plan=ready_plan, values={})
+    assert not ScoreDraft.objects.exists()
+
+
+def test_a_draft_is_kept_only_by_a_scorer_and_replaced_on_each_save(world, scoring_plan):
+    from django.core.exceptions import PermissionDenied
+
+    from certify.services.score_drafts import score_draft_save
+
+    values = {"1|practical|": {"value": "80", "outcome": "scored"}}
+    with pytest.raises(PermissionDenied):
+        score_draft_save(actor=world.a_operator, plan=scoring_plan, values=values)
+    draft = score_draft_save(actor=world.a_assessor, plan=scoring_plan, values=values)
+    assert draft.values == values
+    score_draft_save(actor=world.a_assessor, plan=scoring_plan, values={})
+    assert ScoreDraft.objects.get(pk=draft.pk).values == {}  # replaced, not merged
+    assert ScoreDraft.objects.count() == 1
