@@ -8,7 +8,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from accounts.roles import Role
-from certify.models import AssessmentPlan
+from certify.models import AssessmentPlan, PlanAssessor
+from certify.services.enrolments import enrolment_withdraw
 from certify.services.filings import filing_suspend
 from certify.services.plans import (
     filing_checks,
@@ -123,3 +124,12 @@ def test_publicity_is_refused_while_the_filing_is_suspended(world, scoring_plan,
     assert "备案 东人社评备〔2025〕001号 已被暂停（投诉核查中）" in " ".join(refused.value.messages)
     plan.refresh_from_db()
     assert plan.status == "results_approved"
+
+
+def test_withdrawing_a_candidate_keeps_every_declaration(world, ready_plan, today):
+    """Issue 11: a withdrawal only removes people, so nobody has anyone new to declare about."""
+    enrolment = ready_plan.enrolments.first()
+    withdrawn = enrolment_withdraw(actor=world.a_operator, enrolment=enrolment, reason="本人调岗，放弃本次评价")
+    assert withdrawn.declarations_voided == []
+    assert not PlanAssessor.objects.filter(plan=ready_plan, declared_at__isnull=True).exists()
+    assert plan_file(actor=world.a_operator, plan=ready_plan, today=today).status == AssessmentPlan.Status.FILED

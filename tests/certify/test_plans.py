@@ -13,7 +13,7 @@ from accounts.services import membership_change_role
 from certify.models import AssessmentPlan, PlanAssessor, PlanUserObjectPermission, WorkType
 from certify.permissions import can_score_plan
 from certify.services import calendar
-from certify.services.enrolments import enrolment_register, enrolment_withdraw
+from certify.services.enrolments import enrolment_register
 from certify.services.filings import filing_suspend
 from certify.services.plans import (
     assessor_add,
@@ -227,15 +227,6 @@ def test_registering_a_candidate_voids_every_earlier_declaration(world, ready_pl
     assert not PlanAssessor.objects.filter(plan=ready_plan, declared_at__isnull=False).exists()
     file_refused(world, ready_plan, today, "每名考评人员已提交回避声明（尚未提交：")
     declare_all(ready_plan)
-    assert plan_file(actor=world.a_operator, plan=ready_plan, today=today).status == S.FILED
-
-
-def test_withdrawing_a_candidate_keeps_every_declaration(world, ready_plan, today):
-    """Issue 11: a withdrawal only removes people, so nobody has anyone new to declare about."""
-    enrolment = ready_plan.enrolments.first()
-    withdrawn = enrolment_withdraw(actor=world.a_operator, enrolment=enrolment, reason="本人调岗，放弃本次评价")
-    assert withdrawn.declarations_voided == []
-    assert not PlanAssessor.objects.filter(plan=ready_plan, declared_at__isnull=True).exists()
     assert plan_file(actor=world.a_operator, plan=ready_plan, today=today).status == S.FILED
 
 
