@@ -15,12 +15,13 @@ from certify.models import AssessmentPlan, Certificate, Enrolment, Filing, Perso
 from lib import pii
 
 SEARCH_LIMIT = 50
-CONSOLE_SEARCH_KINDS = ("certificate", "id_number", "plan", "organization")
+CONSOLE_SEARCH_KINDS = ("certificate", "id_number", "name", "plan", "organization")
 
 
 def console_search(kind: str, query: str) -> dict[str, list]:
     """What the console's search box found: certificates by number, people by ID number (any ID
-    type, through the keyed hash), plans by number or title, organisations by name or credit code."""
+    type, through the keyed hash), people by name (the whole name or its beginning, exact matches
+    first), plans by number or title, organisations by name or credit code."""
     query = query.strip()
     found: dict[str, list] = {"certificates": [], "people": [], "plans": [], "organizations": []}
     if not query:
@@ -33,6 +34,10 @@ def console_search(kind: str, query: str) -> dict[str, list]:
         number = "".join(query.split()).upper()
         hashes = [h for t in Person.IdType.values for h in pii.lookup_hashes(id_type=t, number=number)]
         found["people"] = list(Person.objects.filter(id_number_hash__in=hashes))
+    elif kind == "name":
+        name = "".join(query.split()) if not query.isascii() else " ".join(query.split())
+        people = Person.objects.filter(name__startswith=name).order_by("name", "pk")
+        found["people"] = list(people[:SEARCH_LIMIT])
     elif kind == "plan":
         plans = AssessmentPlan.objects.filter(Q(number=query) | Q(title__icontains=query))
         found["plans"] = list(plans.select_related("organization")[:SEARCH_LIMIT])

@@ -41,12 +41,12 @@ from certify.services.plans import (
 from certify.services.standards import standard_draft_create, standard_publish
 from lib import pii
 from lib.identifiers import CREDIT_CODE_ALPHABET, credit_code_check_char, id_number_check_char
+from lib.seal_art import draw_seal
 
 PASSWORD = "Bench@2026pw"  # noqa: S105 - accounts of throw-away benchmark and test databases
 TURNER = "6-18-01-01"  # 车工, in the built-in catalogue
 ROOT = Path(__file__).resolve().parent.parent
 PHOTO = ROOT / "static" / "certify" / "example" / "photo.jpg"
-SEAL = ROOT / "static" / "certify" / "example" / "seal.png"
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志红玉梅飞鹏辉晓燕海波宇浩然嘉俊凯"
@@ -220,7 +220,7 @@ class Scenario:
             )
             setup.standards[occupation.code] = standard_publish(actor=setup.operator, version=draft)
         if seal:
-            seal_upload(actor=setup.admin, organization=org, data=SEAL.read_bytes())
+            seal_upload(actor=setup.admin, organization=org, data=draw_seal(name))
         self.orgs[key] = setup
         return setup
 

@@ -310,20 +310,29 @@ def seed_plans(*, today: dt.date) -> None:
             plan_cancel(actor=operator, plan=plan, reason=cancel)
 
 
+def seed_seals() -> None:
+    """Each demo organisation's seal, drawn with its own name, uploaded by its admin."""
+    from accounts.roles import Role
+    from certify.models import Seal
+    from certify.services.certificates import seal_upload
+    from lib.seal_art import draw_seal
+
+    for org in Organization.objects.filter(credit_code__in=[HK_CREDIT, YH_CREDIT]).order_by("pk"):
+        if Seal.objects.filter(organization=org).exists():
+            continue
+        admin = User.objects.filter(memberships__organization=org, memberships__role=Role.ORG_ADMIN).first()
+        if admin is not None:
+            seal_upload(actor=admin, organization=org, data=draw_seal(org.name))
+
+
 def seed_certificates(*, today: dt.date) -> None:
     """The closed demo plan's certificates, with the company seal, so `make run` shows real PDFs."""
-    from pathlib import Path
-
-    from certify.models import AssessmentPlan, IssuanceBatch, Seal
-    from certify.services.certificates import seal_upload
+    from certify.models import AssessmentPlan, IssuanceBatch
     from certify.services.issuing import issuance_request
 
     hk = Organization.objects.get(credit_code=HK_CREDIT)
-    admin = User.objects.get(username="hk_admin")
     operator = User.objects.get(username="hk_operator")
-    if not Seal.objects.filter(organization=hk).exists():
-        seal = Path(__file__).resolve().parent.parent / "static" / "certify" / "example" / "seal.png"
-        seal_upload(actor=admin, organization=hk, data=seal.read_bytes())
+    seed_seals()
     plan = AssessmentPlan.objects.filter(organization=hk, status=AssessmentPlan.Status.CLOSED).first()
     if plan is not None and not IssuanceBatch.objects.filter(plan=plan).exists():
         issuance_request(actor=operator, plan=plan, issue_date=today)

@@ -68,6 +68,7 @@ _VALUE_LABELS = {
         "plan_timeline": _("评价计划的完整记录"),
         "organization_timeline": _("评价机构的完整记录"),
         "id_number_search": _("按证件号码检索"),
+        "name_search": _("按姓名检索"),
     },
     "sha256": {},  # never the value itself: only that it was recorded
 }

@@ -42,15 +42,24 @@ def _chain():
 @require_http_methods(["GET", "POST"])
 @login_required
 def console_home(request):
-    """Search. An ID number comes by POST only, so it never lands in a URL, a log or a history."""
+    """Search. An ID number or a name comes by POST only, so it never lands in a URL, a log or a history."""
     _require_reader(request.user)
     if request.method == "POST":
-        kind, query = "id_number", request.POST.get("q", "")
+        kind = "name" if request.POST.get("kind") == "name" else "id_number"
+        query = request.POST.get("q", "")
     else:
         kind, query = request.GET.get("kind", "certificate"), request.GET.get("q", "")
-        if kind == "id_number":
+        if kind in ("id_number", "name"):
             query = ""
     found = selectors.console_search(kind, query)
+    if query.strip() and kind == "name":
+        _log_view(
+            request,
+            target=("certify.person", "search", _("按姓名检索")),
+            organization=None,
+            what="name_search",
+            data={"masked": mask_name("".join(query.split())), "matches": len(found["people"])},
+        )
     if query.strip() and kind == "id_number":
         # a search by ID number looks at personal data: log it, never the number itself
         _log_view(
@@ -65,7 +74,8 @@ def console_home(request):
         "bureau/console_home.html",
         {
             "kind": kind,
-            "query": query if kind != "id_number" else "",
+            "query": query if kind not in ("id_number", "name") else "",
+            "name_query": query.strip() if kind == "name" else "",
             "found": found,
             "searched": bool(query.strip()),
             "kinds": [

@@ -150,3 +150,39 @@ def test_the_admin_is_not_routed_unless_the_installation_enables_it(root):
     finally:
         _reload_urls()
     assert Client().get("/admin/login/").status_code == 200
+
+
+# --- issue 11: "the login limit counts successful logins too" -----------------------------------
+def test_many_successful_sign_ins_in_a_row_never_lock_or_throttle(world, settings):
+    """A clerk signs in and out all day from the office's one address: far more sign-ins than
+    either limit, none of them counted."""
+    settings.SKILLCERT_LOGIN_ADDRESS_FAILURE_LIMIT = 8  # a small office limit, to reach it quickly
+    client = Client(REMOTE_ADDR="198.51.100.30")
+    rounds = settings.SKILLCERT_LOGIN_ADDRESS_FAILURE_LIMIT + settings.AXES_FAILURE_LIMIT + 5
+    for _ in range(rounds):
+        response = _login(client, "a_viewer", PASSWORD)
+        assert response.status_code == 302
+        assert int(client.session["_auth_user_id"]) == world.a_viewer.pk
+        client.post("/logout/")
+
+    from axes.models import AccessAttempt
+
+    assert not AccessAttempt.objects.filter(ip_address="198.51.100.30").exists()
+    # and the full limit of failures is still there to use: four typos do not lock
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert _login(client, "a_viewer", "wrong").status_code == 200
+    assert _login(client, "a_viewer", PASSWORD).status_code == 302
+
+
+def test_typos_followed_by_a_success_never_add_up_to_a_lock_out(world, settings):
+    """Each success wipes its own pair's failures, so an office's users who each mistype a few
+    times a day, then sign in, never reach the per-user or the per-address limit."""
+    settings.SKILLCERT_LOGIN_ADDRESS_FAILURE_LIMIT = 8  # below the sum of everyone's typos
+    client = Client(REMOTE_ADDR="198.51.100.31")
+    users = ["a_viewer", "a_operator", "a_org_admin", "b_operator", "b_org_admin"]
+    for _round in range(3):
+        for username in users:
+            for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+                _login(client, username, "wrong")
+            assert _login(client, username, PASSWORD).status_code == 302, username
+            client.post("/logout/")

@@ -189,3 +189,43 @@ def test_the_certificate_timeline_costs_the_same_queries_with_twice_the_history(
         certificate_suspend(actor=world.a_operator, certificate=issued[0], reason="核查中")
         certificate_reinstate(actor=world.a_operator, certificate=issued[0], reason="核查无误")
     assert page_queries(client, url) == at_n <= 60
+
+
+# --- issue 11: "the console cannot search by name" ------------------------------------------------
+def test_search_by_name_finds_the_whole_name_or_its_beginning_exact_first(world, as_user, ready_plan):
+    from tests.builders import register_all
+    from tests.helpers import html, queries_of
+
+    register_all(world, ready_plan, ["张伟明", "张小红", "李四"], start=20)
+    client = as_user(world.bureau_auditor)
+    url = reverse("bureau:console")
+
+    page = html(assert_status(client, "post", url, 200, {"kind": "name", "q": " 张伟 "})).split("<main", 1)[1]
+    assert "张伟明" in page and page.index(">张伟<") < page.index(">张伟明<")
+    assert "张小红" not in page and "王芳" not in page
+    assert 'value="张伟"' in page  # what was typed stays in the box
+
+    page = html(client.post(url, {"kind": "name", "q": "李"})).split("<main", 1)[1]
+    assert "李娜" in page and "李四" in page and "张伟" not in page
+    assert "没有找到匹配的记录" in html(client.post(url, {"kind": "name", "q": "伟"}))  # no match inside a name
+
+    # names stay out of addresses: a GET with a name is ignored
+    got = client.get(url, {"kind": "name", "q": "张伟"})
+    assert ">张伟<" not in html(got).split("<main", 1)[1]
+
+    # logged as a look at personal data, with the name masked
+    event = AuditEvent.objects.filter(event_type="console.viewed").order_by("-seq").first()
+    assert event.data == {"viewed": "name_search", "masked": "伟", "matches": 0}
+    client.post(url, {"kind": "name", "q": "张伟"})
+    event = AuditEvent.objects.filter(event_type="console.viewed").order_by("-seq").first()
+    assert event.data == {"viewed": "name_search", "masked": "张*", "matches": 2}
+
+    # the same number of queries for one match as for three
+    one = queries_of(lambda: client.post(url, {"kind": "name", "q": "王"}))
+    three = queries_of(lambda: client.post(url, {"kind": "name", "q": "张"}))
+    assert one == three
+
+
+def test_search_by_name_is_for_bureau_readers_only(world, as_user, ready_plan):
+    url = reverse("bureau:console")
+    assert_status(as_user(world.a_org_admin), "post", url, 403, {"kind": "name", "q": "张伟"})
