@@ -7,6 +7,8 @@ from django.conf import settings
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from lib.dates import long_date
+
 register = template.Library()
 
 # One colour per meaning, the same on every screen (ui.md): valid/approved green, pending amber,
@@ -47,12 +49,8 @@ def badge(status: str, label: str):
 
 @register.filter
 def cn_date(value) -> str:
-    """2026年11月25日 (certificates and notices)."""
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if not isinstance(value, dt.date):
-        return ""
-    return f"{value.year}年{value.month}月{value.day}日"
+    """A date in words in the page's language: 2026年11月25日, or 25 Nov 2026 in English."""
+    return long_date(value)
 
 
 @register.filter
