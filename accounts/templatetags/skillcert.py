@@ -6,6 +6,7 @@ from django import template
 from django.conf import settings
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from lib.dates import long_date
 
@@ -61,7 +62,11 @@ def status_on(filing, day):
     if status == "active" and isinstance(day, dt.date):
         left = (filing.valid_until - day).days
         if left <= settings.SKILLCERT_FILING_EXPIRY_NOTICE_DAYS:
-            label = _("今天到期") if left <= 0 else _("将于 %(n)d 天后到期") % {"n": left}
+            label = (
+                _("今天到期")
+                if left <= 0
+                else ngettext("将于 %(n)d 天后到期", "将于 %(n)d 天后到期", left) % {"n": left}
+            )
             return "expiring", label
     return status, filing.status_label_on(day)
 
