@@ -93,6 +93,7 @@ class EventType(models.TextChoices):
     # audit, console, risk, statistics
     AUDIT_CHECKPOINT = "audit.checkpoint", _("生成审计检查点")
     AUDIT_CHECKPOINTS_DOWNLOADED = "audit.checkpoints_downloaded", _("下载审计检查点")
+    AUDIT_CHAIN_CHECK_REQUESTED = "audit.chain_check_requested", _("要求立即完整校验审计链")
     CONSOLE_VIEWED = "console.viewed", _("人社局查阅个人信息")
     CONSOLE_EXPORTED = "console.exported", _("人社局导出数据")
     RISK_SETTINGS_UPDATED = "risk.settings_updated", _("修改风险规则阈值")

@@ -21,6 +21,11 @@ def can_edit_subsidy_rules(user) -> bool:
     return is_bureau(user, BureauRole.BUREAU_ADMIN)
 
 
+def can_start_chain_check(user) -> bool:
+    """The 立即完整校验 button: the bureau admin only (auditors read the result)."""
+    return is_bureau(user, BureauRole.BUREAU_ADMIN)
+
+
 def can_download_checkpoints(user) -> bool:
     """The bureau's admins and auditors (the bureau readers), nobody else."""
     return is_bureau_reader(user)

@@ -15,6 +15,8 @@ urlpatterns = [
     path("bureau/console/organization/<int:org_id>/", console.console_organization, name="console_organization"),
     path("bureau/audit/checkpoints/", checkpoints.checkpoint_list, name="checkpoint_list"),
     path("bureau/audit/checkpoints/download", checkpoints.checkpoint_download, name="checkpoint_download"),
+    path("bureau/audit/check/", checkpoints.chain_check_start, name="chain_check_start"),
+    path("bureau/audit/check/progress", checkpoints.chain_check_progress, name="chain_check_progress"),
     # risk flags
     path("bureau/risk/", risk.risk_flag_list, name="risk_flag_list"),
     path("bureau/risk/export.xlsx", risk.risk_flag_export, name="risk_flag_export"),

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.inbox import InboxItem
 from accounts.models import Organization
@@ -320,7 +320,7 @@ def _uploads(ctx: _Ctx, orgs: list[Organization]) -> list[InboxItem]:
 
 
 def expiry_note(days: int) -> str:
-    return _("今天到期") if days <= 0 else _("将于 %(n)d 天后到期") % {"n": days}
+    return _("今天到期") if days <= 0 else ngettext("将于 %(n)d 天后到期", "将于 %(n)d 天后到期", days) % {"n": days}
 
 
 def _filings(ctx: _Ctx, orgs: list[Organization]) -> list[InboxItem]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils.functional import lazy
+from django.utils.translation import get_language
 
 
 @dataclass(frozen=True)
@@ -55,8 +57,26 @@ def level_wording(code: int) -> str:
     return level(code).wording
 
 
+def _chinese() -> bool:
+    return (get_language() or "zh-hans").lower().startswith("zh")
+
+
+def level_label(code: int, wording: str = "") -> str:
+    """The level as a page shows it: the printed wording in Chinese, its English name in English.
+    ``wording``: the wording a record keeps (a certificate), shown in Chinese as stored."""
+    try:
+        item = level(code)
+    except (KeyError, TypeError, ValueError):
+        return wording or str(code)
+    return (wording or item.wording) if _chinese() else item.english
+
+
+_lazy_label = lazy(level_label, str)
+
+
 def level_choices() -> list[tuple[int, str]]:
-    return [(item.code, item.wording) for item in all_levels()]
+    """Form choices, labelled in the language of the page that shows them."""
+    return [(item.code, _lazy_label(item.code)) for item in all_levels()]
 
 
 def is_valid_level(code) -> bool:

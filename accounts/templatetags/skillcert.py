@@ -6,6 +6,9 @@ from django import template
 from django.conf import settings
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from lib.dates import long_date
 
 register = template.Library()
 
@@ -47,12 +50,8 @@ def badge(status: str, label: str):
 
 @register.filter
 def cn_date(value) -> str:
-    """2026年11月25日 (certificates and notices)."""
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if not isinstance(value, dt.date):
-        return ""
-    return f"{value.year}年{value.month}月{value.day}日"
+    """A date in words in the page's language: 2026年11月25日, or 25 Nov 2026 in English."""
+    return long_date(value)
 
 
 @register.filter
@@ -63,7 +62,11 @@ def status_on(filing, day):
     if status == "active" and isinstance(day, dt.date):
         left = (filing.valid_until - day).days
         if left <= settings.SKILLCERT_FILING_EXPIRY_NOTICE_DAYS:
-            label = _("今天到期") if left <= 0 else _("将于 %(n)d 天后到期") % {"n": left}
+            label = (
+                _("今天到期")
+                if left <= 0
+                else ngettext("将于 %(n)d 天后到期", "将于 %(n)d 天后到期", left) % {"n": left}
+            )
             return "expiring", label
     return status, filing.status_label_on(day)
 

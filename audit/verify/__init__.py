@@ -11,6 +11,7 @@ summary. ``verify_chain()`` is the chain-only check kept for existing callers.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -43,30 +44,33 @@ def verify_all(
     chunk_size: int = 2000,
     rows: bool = True,
     record: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> VerifyReport:
     """Every check; on PostgreSQL inside one REPEATABLE READ, READ ONLY snapshot so concurrent
     appends cannot look like damage. (SQLite runs without: its IMMEDIATE transactions would block
-    every writer for the whole run.) ``record`` keeps the outcome for ``chain_status()``."""
+    every writer for the whole run.) ``record`` keeps the outcome for ``chain_status()``;
+    ``progress(done, total)`` is told after each chunk of the chain walk (events checked, chain length)."""
     report = VerifyReport()
     started = time.perf_counter()
+    options = {"checkpoints_file": checkpoints_file, "chunk_size": chunk_size, "rows": rows, "progress": progress}
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            _run(report, checkpoints_file=checkpoints_file, chunk_size=chunk_size, rows=rows, started=started)
+            _run(report, started=started, **options)
     else:
-        _run(report, checkpoints_file=checkpoints_file, chunk_size=chunk_size, rows=rows, started=started)
+        _run(report, started=started, **options)
     report.seconds = time.perf_counter() - started
     if record:
         record_outcome(report)
     return report
 
 
-def _run(report: VerifyReport, *, checkpoints_file, chunk_size: int, rows: bool, started: float) -> None:
+def _run(report: VerifyReport, *, checkpoints_file, chunk_size: int, rows: bool, started: float, progress=None) -> None:
     head = ChainHead.objects.filter(pk=1).first()
     report.head_seq = head.seq if head else None
     bad_history: set[tuple[str, int]] = set()
-    last = walk_chain(report, upto=report.head_seq, chunk_size=chunk_size, bad_history=bad_history)
+    last = walk_chain(report, upto=report.head_seq, chunk_size=chunk_size, bad_history=bad_history, progress=progress)
     if report.chain_complete:
         check_head(report, head, last)
     report.chain_seconds = time.perf_counter() - started

@@ -38,8 +38,10 @@ class _Lookahead:
         return list(islice(self._buffer, n))
 
 
-def walk_chain(report: VerifyReport, *, upto: int | None, chunk_size: int, bad_history: set | None):
-    """Check every link up to the first broken one; returns the last good event."""
+def walk_chain(report: VerifyReport, *, upto: int | None, chunk_size: int, bad_history: set | None, progress=None):
+    """Check every link up to the first broken one; returns the last good event. ``progress(done,
+    total)`` is called after every ``chunk_size`` events and once at the end."""
+    total = upto if upto is not None or progress is None else AuditEvent.objects.count()
     queryset = AuditEvent.objects.order_by("seq")
     if upto is not None:
         queryset = queryset.filter(seq__lte=upto)
@@ -56,8 +58,12 @@ def walk_chain(report: VerifyReport, *, upto: int | None, chunk_size: int, bad_h
         report.events += 1
         report.last_seq = event.seq
         prev, expected = event, expected + 1
+        if progress is not None and report.events % chunk_size == 0:
+            progress(report.events, total)
     else:
         report.chain_complete = True
+    if progress is not None:
+        progress(report.events, total)
     if groups is not None:
         groups.flush()
     return prev

@@ -39,6 +39,7 @@ _DATA_LABELS = {
     "warnings": _("提示"),
     "viewed": _("查阅内容"),
     "masked": _("证件号码（脱敏）"),
+    "records": _("审计记录数"),
 }
 
 # "number" is the number of the record the event is about.

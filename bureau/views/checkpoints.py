@@ -5,19 +5,23 @@ Only the bureau's admins and auditors; every download is written to the audit tr
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import StreamingHttpResponse
-from django.shortcuts import render
+from django.core.exceptions import ValidationError
+from django.http import JsonResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import require
 from audit.checkpoints import CONTENT_TYPE, audit_public_keys, checkpoint_signature_ok, checkpoints_export
 from audit.keys import audit_keyring
 from audit.models import AuditCheckpoint
 from audit.verify import chain_status
-from bureau.permissions import can_download_checkpoints
+from bureau import chaincheck
+from bureau.permissions import can_download_checkpoints, can_start_chain_check
 from lib.web import paginate
 
 
@@ -36,8 +40,59 @@ def checkpoint_list(request):
     return render(
         request,
         "bureau/checkpoints.html",
-        {"page": page, "status": chain_status(), "keys": _keys_for_display()},
+        {
+            "page": page,
+            "status": chain_status(),
+            "keys": _keys_for_display(),
+            "can_check": can_start_chain_check(request.user),
+            "check": _progress(),
+        },
     )
+
+
+_STATE_LABELS = {
+    "idle": gettext_lazy("未在校验"),
+    "queued": gettext_lazy("已提交，等待后台开始校验"),
+    "running": gettext_lazy("正在逐条校验审计记录"),
+    "finished": gettext_lazy("校验已完成"),
+    "failed": gettext_lazy("校验未能完成，请稍后重试或通知系统管理员"),
+}
+
+
+def _progress() -> dict:
+    progress = chaincheck.chain_check_progress()
+    state = progress.get("state", "idle")
+    return {
+        "state": state,
+        "state_label": str(_STATE_LABELS.get(state, state)),
+        "done": progress.get("done", 0),
+        "total": progress.get("total", 0),
+        "running": state in ("queued", "running"),
+    }
+
+
+STARTED = gettext_lazy("已开始完整校验，进度显示在下方；校验完成后，审计链提示会写明本次校验的时间和结果。")
+
+
+@require_POST
+@login_required
+def chain_check_start(request):
+    """立即完整校验: the bureau admin starts the full verification in the background."""
+    try:
+        chaincheck.chain_check_start(actor=request.user)
+    except ValidationError as refused:
+        messages.error(request, refused.messages[0])
+    else:
+        messages.success(request, STARTED)
+    return redirect("bureau:checkpoint_list")
+
+
+@require_GET
+@login_required
+def chain_check_progress(request):
+    """The progress the checkpoint page polls (bureau readers)."""
+    _require_bureau(request.user)
+    return JsonResponse(_progress(), headers={"Cache-Control": "no-store"})
 
 
 def _keys_for_display() -> list[dict]:

@@ -1,9 +1,11 @@
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from audit.models.history_base import AuditedQuerySet, audited_history
+from lib.levels import level_label
 
 
 class NumberCounter(models.Model):
@@ -182,6 +184,21 @@ class Certificate(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("certify:certificate_detail", args=[self.organization_id, self.pk])
+
+    @property
+    def level_label(self) -> str:
+        """The level in the page's language: the wording as printed in Chinese, its English name in English."""
+        return level_label(self.level, self.level_wording)
+
+    @property
+    def id_type_display(self) -> str:
+        """The ID type in the page's language (id_type_label keeps the printed Chinese)."""
+        from certify.models.people import Person
+
+        with translation.override(settings.LANGUAGE_CODE):
+            printed = {str(label): value for value, label in Person.IdType.choices}
+        code = printed.get(self.id_type_label)
+        return str(Person.IdType(code).label) if code else self.id_type_label
 
 
 class ExportBatch(models.Model):

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from audit.models.history_base import AuditedQuerySet, audited_history
-from lib.levels import level_wording
+from lib.levels import level_label, level_wording
 
 
 class AssessmentPlan(models.Model):
@@ -98,6 +98,11 @@ class AssessmentPlan(models.Model):
     @property
     def level_wording(self) -> str:
         return level_wording(self.level)
+
+    @property
+    def level_label(self) -> str:
+        """The level in the page's language (level_wording stays the printed Chinese)."""
+        return level_label(self.level)
 
     @property
     def subject(self) -> str:

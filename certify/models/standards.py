@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.models.history_base import AuditedQuerySet, audited_history
 from certify.conf import conf, default_pass_mark
-from lib.levels import level_wording
+from lib.levels import level_label, level_wording
 
 
 class PublishedStandardError(Exception):
@@ -227,6 +227,11 @@ class StandardLevel(models.Model):
     @property
     def level_wording(self) -> str:
         return level_wording(self.level)
+
+    @property
+    def level_label(self) -> str:
+        """The level in the page's language (level_wording stays the printed Chinese)."""
+        return level_label(self.level)
 
     def components(self) -> list[str]:
         return [

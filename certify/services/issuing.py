@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Organization, User
@@ -124,7 +124,8 @@ def _copy_photo(enrolment: Enrolment, number: str) -> str:
 
 def _snapshot(certificate: Certificate, enrolment: Enrolment, plan: AssessmentPlan) -> None:
     certificate.holder_name = enrolment.person.name
-    certificate.id_type_label = str(Person.IdType(enrolment.person.id_type).label)
+    with translation.override(settings.LANGUAGE_CODE):  # printed and signed in Chinese, whoever clicks 核发
+        certificate.id_type_label = str(Person.IdType(enrolment.person.id_type).label)
     certificate.occupation_name = plan.occupation.name
     certificate.occupation_code = plan.occupation.code
     certificate.work_type_name = plan.work_type.name if plan.work_type_id else EMPTY_WORK_TYPE

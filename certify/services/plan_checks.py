@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import User
 from certify.conf import conf
@@ -69,6 +70,10 @@ def filing_gate(plan: AssessmentPlan, on: dt.date, step: str) -> None:
 
 
 # --- filing -----------------------------------------------------------------------------------
+def _candidates(n: int) -> str:
+    return ngettext("%(n)d 名考生", "%(n)d 名考生", n) % {"n": n}
+
+
 def _duty_count_checks(plan: AssessmentPlan, by_duty: dict[str, list[PlanAssessor]], candidates: int) -> list[Check]:
     cfg = plan.standard_level
     checks = []
@@ -78,8 +83,13 @@ def _duty_count_checks(plan: AssessmentPlan, by_duty: dict[str, list[PlanAssesso
         checks.append(
             Check(
                 len(panel) >= need,
-                _("操作技能考评员不少于 %(need)d 人（%(n)d 名考生，每名考评员不超过 %(r)d 人），现有 %(have)d 人")
-                % {"need": need, "n": candidates, "r": cfg.candidates_per_assessor, "have": len(panel)},
+                _("操作技能考评员不少于 %(need)d 人（%(candidates)s，每名考评员不超过 %(r)d 人），现有 %(have)d 人")
+                % {
+                    "need": need,
+                    "candidates": _candidates(candidates),
+                    "r": cfg.candidates_per_assessor,
+                    "have": len(panel),
+                },
             )
         )
         if cfg.require_odd_panel:
@@ -94,8 +104,13 @@ def _duty_count_checks(plan: AssessmentPlan, by_duty: dict[str, list[PlanAssesso
         checks.append(
             Check(
                 len(panel) >= need,
-                _("理论考试监考人员不少于 %(need)d 人（%(rooms)d 个考场、%(n)d 名考生），现有 %(have)d 人")
-                % {"need": need, "rooms": plan.theory_rooms, "n": candidates, "have": len(panel)},
+                _("理论考试监考人员不少于 %(need)d 人（%(rooms)s、%(candidates)s），现有 %(have)d 人")
+                % {
+                    "need": need,
+                    "rooms": ngettext("%(n)d 个考场", "%(n)d 个考场", plan.theory_rooms) % {"n": plan.theory_rooms},
+                    "candidates": _candidates(candidates),
+                    "have": len(panel),
+                },
             )
         )
     if cfg.has_review:
@@ -255,7 +270,7 @@ def approval_checks(plan: AssessmentPlan, reviewer: User | None = None) -> list[
         Check(
             incomplete == 0,
             _("全部考生成绩齐全（尚缺 %(n)d 人）") % {"n": incomplete} if incomplete else _("全部考生成绩齐全"),
-            _("还有 %(n)d 名考生的成绩未录齐") % {"n": incomplete},
+            ngettext("还有 %(n)d 名考生的成绩未录齐", "还有 %(n)d 名考生的成绩未录齐", incomplete) % {"n": incomplete},
         )
     ]
     if reviewer is not None:
@@ -290,7 +305,12 @@ def close_checks(plan: AssessmentPlan, today: dt.date) -> list[Check]:
             (_("没有待处理的异议（现有 %(n)d 件）") % {"n": open_objections})
             if open_objections
             else _("没有待处理的异议"),
-            _("还有 %(n)d 件异议未办结，办结后才能结束计划") % {"n": open_objections},
+            ngettext(
+                "还有 %(n)d 件异议未办结，办结后才能结束计划",
+                "还有 %(n)d 件异议未办结，办结后才能结束计划",
+                open_objections,
+            )
+            % {"n": open_objections},
         ),
     ]
 

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import can_view_personal_data, require
@@ -194,7 +195,9 @@ def roster_import(request, org_id: int, plan_id: int):
         return refused
     form, result, errors = run_import(request, imports.roster_import, plan=plan)
     if result is not None:
-        messages.success(request, _("已导入 %(n)d 名考生。") % {"n": result.created})
+        messages.success(
+            request, ngettext("已导入 %(n)d 名考生。", "已导入 %(n)d 名考生。", result.created) % {"n": result.created}
+        )
         for warning in result.warnings:
             messages.warning(request, warning)
         _tell_voided(request, result.declarations_voided)

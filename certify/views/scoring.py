@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import require
@@ -210,7 +211,9 @@ def scores_import(request, org_id: int, plan_id: int):
         return refused
     form, result, errors = run_import(request, imports.scores_import, plan=plan)
     if result is not None:
-        messages.success(request, _("已导入 %(n)d 项成绩。") % {"n": result.created})
+        messages.success(
+            request, ngettext("已导入 %(n)d 项成绩。", "已导入 %(n)d 项成绩。", result.created) % {"n": result.created}
+        )
         return redirect("certify:score_sheet", org_id=org.pk, plan_id=plan.pk)
     return render(
         request,
