@@ -1,62 +1,18 @@
-"""Acceptance: the verification page in headless Chromium at a phone's size (375×812).
-
-Playwright's sync API runs an event loop in this thread, which Django's async-safety check would
-otherwise refuse inside the live server's test database access.
-"""
+"""Acceptance: the verification page in headless Chromium at a phone's size (375×812), with the
+shared browser fixtures of tests/browser.py (the phone there is WeChat's in-app browser)."""
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
 import pytest
-from django.db import connections
 
 from certify.services.payload import verify_url
+from tests.browser import requires_chromium
 from tests.workflow import revoke_by_request
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="/usr/bin/chromium is not installed"),
-]
-
-
-@pytest.fixture
-def phone():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        context = browser.new_context(
-            viewport={"width": 375, "height": 812},
-            device_scale_factor=2,
-            is_mobile=True,
-            has_touch=True,
-            locale="zh-CN",
-        )
-        try:
-            yield context.new_page()
-        finally:
-            context.close()
-            browser.close()
-            # Database work done while Playwright runs is held in that context's connection;
-            # close it here, or the test database cannot be dropped at the end of the run.
-            connections.close_all()
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), requires_chromium]
 
 
 def _check_page(page, *, banner: str) -> None:
