@@ -41,7 +41,7 @@ def texts(checks) -> str:
 def test_one_exam_room_and_one_candidate_read_in_the_singular(english, ready_plan):
     assert ready_plan.theory_rooms == 1
     text = texts(panel_checks(ready_plan, 1))
-    assert "1 exam room、1 candidate" in text, text
+    assert "1 exam room, 1 candidate" in text, text  # the whole sentence is English now
     assert "1 exam rooms" not in text and "1 candidates" not in text
     assert "3 candidates" in texts(panel_checks(ready_plan, 3))
 
