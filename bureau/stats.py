@@ -139,17 +139,19 @@ def default_filter(*, today: dt.date | None = None) -> StatsFilter:
 def certificates_counted(filters: StatsFilter) -> QuerySet[Certificate]:
     """Issued certificates inside the filter, one row per number (replaced versions left out)."""
     qs = Certificate.objects.exclude(status=C.REPLACED)
-    if filters.date_from:
-        qs = qs.filter(issue_date__gte=filters.date_from)
-    if filters.date_to:
-        qs = qs.filter(issue_date__lte=filters.date_to)
-    if filters.organization_id:
-        qs = qs.filter(organization_id=filters.organization_id)
-    if filters.occupation_id:
-        qs = qs.filter(occupation_id=filters.occupation_id)
-    if filters.level:
-        qs = qs.filter(level=filters.level)
-    return qs
+    return _filtered(qs, filters, day="issue_date", occupation="occupation_id", level="level")
+
+
+def _filtered(qs: QuerySet, filters: StatsFilter, *, day: str, occupation: str, level: str) -> QuerySet:
+    """``qs`` inside the filter: ``day`` the date field, ``occupation`` and ``level`` where those are."""
+    conditions = {
+        f"{day}__gte": filters.date_from,
+        f"{day}__lte": filters.date_to,
+        "organization_id": filters.organization_id,
+        occupation: filters.occupation_id,
+        level: filters.level,
+    }
+    return qs.filter(**{field: value for field, value in conditions.items() if value})
 
 
 def _status_counts() -> dict[str, Count]:
@@ -271,17 +273,7 @@ def shortage_label(flag: bool) -> str:
 def results_counted(filters: StatsFilter) -> QuerySet[Result]:
     """Results of plans whose results are approved, inside the filter (dated by exam date)."""
     qs = Result.objects.filter(plan__status__in=FINAL_PLAN_STATUSES)
-    if filters.date_from:
-        qs = qs.filter(plan__exam_date__gte=filters.date_from)
-    if filters.date_to:
-        qs = qs.filter(plan__exam_date__lte=filters.date_to)
-    if filters.organization_id:
-        qs = qs.filter(organization_id=filters.organization_id)
-    if filters.occupation_id:
-        qs = qs.filter(plan__occupation_id=filters.occupation_id)
-    if filters.level:
-        qs = qs.filter(plan__level=filters.level)
-    return qs
+    return _filtered(qs, filters, day="plan__exam_date", occupation="plan__occupation_id", level="plan__level")
 
 
 def _outcome_counts() -> dict[str, Count]:
