@@ -13,7 +13,7 @@ from accounts.models import Organization
 from bureau import stats
 from bureau.subsidies import MAX_YEAR, MIN_YEAR
 from certify.models import Occupation
-from lib.levels import all_levels, level_choices
+from lib.levels import all_levels, level_choices, level_label
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -147,7 +147,7 @@ class SubsidyRuleForm(forms.Form):
         self.fields["shortage_max_level"].choices = level_choices()
         for item in all_levels():
             self.fields[f"amount_{item.code}"] = forms.DecimalField(
-                label=_("%(level)s 每证补贴（元）") % {"level": item.wording},
+                label=_("%(level)s 每证补贴（元）") % {"level": level_label(item.code)},
                 min_value=Decimal("0"),
                 decimal_places=2,
                 max_digits=10,

@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from certify.models import AssessmentPlan, Certificate, Result
+from lib import levels
 from lib.excel import write_table
 from lib.levels import level as level_of
 
@@ -260,9 +261,10 @@ def certificates_by_shortage(filters: StatsFilter) -> list[CountRow]:
 
 def level_label(code: int) -> str:
     try:
-        return level_of(code).wording
+        level_of(code)
     except KeyError:  # a level removed from the configuration after certificates were issued
         return _("%(code)s 级") % {"code": code}
+    return levels.level_label(code)  # in the page's language
 
 
 def shortage_label(flag: bool) -> str:

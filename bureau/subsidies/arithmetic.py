@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext as _
 
-from lib.levels import all_levels
+from lib.levels import all_levels, level_label
 
 CENT = Decimal("0.01")
 
@@ -92,7 +92,7 @@ class OrganizationSubsidy:
 
 
 def level_labels() -> dict[int, str]:
-    return {item.code: item.wording for item in all_levels()}
+    return {item.code: level_label(item.code) for item in all_levels()}  # in the page's language
 
 
 def compute_subsidies(*, groups: Iterable[SubsidyGroup], terms: RuleTerms) -> list[OrganizationSubsidy]:

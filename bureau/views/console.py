@@ -116,7 +116,7 @@ def console_certificate(request, certificate_id: int):
         (_("姓名"), certificate.holder_name),
         (_("证件号码"), certificate.person.id_number_masked),
         (_("职业（工种）"), _subject(certificate)),
-        (_("等级"), certificate.level_wording),
+        (_("等级"), certificate.level_label),
         (_("评价机构"), certificate.organization_name),
         (_("评价计划"), certificate.plan.number),
         (_("状态"), certificate.get_status_display()),
@@ -162,7 +162,7 @@ def console_plan(request, plan_id: int):
     facts = [
         (_("计划编号"), plan.number),
         (_("评价机构"), plan.organization.name),
-        (_("职业与等级"), f"{plan.subject} · {plan.level_wording}"),
+        (_("职业与等级"), f"{plan.subject} · {plan.level_label}"),
         (_("考核日期"), plan.exam_date.isoformat()),
         (_("状态"), plan.get_status_display()),
     ]

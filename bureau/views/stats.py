@@ -37,7 +37,7 @@ from bureau.subsidies import (
     subsidy_rule_years,
 )
 from lib.charts import Series, bar_chart, line_chart
-from lib.levels import all_levels
+from lib.levels import all_levels, level_label
 from lib.web import apply_service_errors, error_text
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -266,7 +266,7 @@ def _rule_display(rule: SubsidyRule | None) -> dict:
         return {}
     amounts = amounts_from_json(rule.amounts)
     return {
-        "rule_amounts": [(item.wording, yuan(amounts.get(item.code))) for item in all_levels()],
+        "rule_amounts": [(level_label(item.code), yuan(amounts.get(item.code))) for item in all_levels()],
         "rule_max_level": stats.level_label(rule.shortage_max_level),
         "rule_cap": yuan(Decimal(rule.organization_annual_cap)),
     }

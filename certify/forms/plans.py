@@ -31,7 +31,8 @@ class VersionLevelField(forms.ChoiceField):
                 choices.append(
                     (
                         f"{version.pk}:{level.level}",
-                        f"{version.title}（第 {version.version} 版）· {level.level_wording}",
+                        _("%(title)s（第 %(v)s 版）· %(level)s")
+                        % {"title": version.title, "v": version.version, "level": level.level_label},
                     )
                 )
         super().__init__(choices=choices, label=_("评价规范与等级"), **kwargs)

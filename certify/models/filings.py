@@ -5,7 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from audit.models.history_base import AuditedQuerySet, audited_history
-from lib.levels import level_wording
+from lib.levels import level_label
 
 
 class Filing(models.Model):
@@ -112,7 +112,7 @@ class FilingScope(models.Model):
 
     @property
     def levels_display(self) -> str:
-        return "、".join(level_wording(c) for c in self.level_codes)
+        return "、".join(level_label(c) for c in self.level_codes)  # in the page's language
 
     def covers_level(self, code: int) -> bool:
         return str(code) in self.levels

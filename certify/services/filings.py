@@ -20,7 +20,7 @@ from certify.conf import conf
 from certify.models import Filing, FilingScope, Occupation, WorkType
 from certify.permissions import FILINGS_REFUSED, can_manage_filings
 from certify.services.catalogue import resolve_work_type
-from lib.levels import is_valid_level, level_wording
+from lib.levels import is_valid_level, level_label
 
 
 @dataclass(frozen=True)
@@ -73,8 +73,8 @@ def filing_coverage(
             _("备案范围内「%(subject)s」只包括%(allowed)s，不包括%(level)s。")
             % {
                 "subject": subject,
-                "allowed": "、".join(level_wording(c) for c in allowed),
-                "level": level_wording(level),
+                "allowed": "、".join(level_label(c) for c in allowed),
+                "level": level_label(level),
             },
         )
     filing = level_scopes[0].filing

@@ -10,8 +10,8 @@ from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
 
 from django.db import models
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 _CENT = Decimal("0.01")
 _DAYS_PER_YEAR = Decimal(365)
@@ -34,7 +34,10 @@ class CertificateKind(models.TextChoices):
 
 # --- small helpers ---------------------------------------------------------------------------
 def level_name(level: int) -> str:
-    """``4`` → ``四级``; digits without a numeral (new levels) fall back to ``10级``."""
+    """``4`` → ``四级`` (``Level 4`` on an English page); digits without a numeral (new levels)
+    fall back to ``10级``."""
+    if not (get_language() or "zh-hans").lower().startswith("zh"):
+        return f"Level {level}"
     return f"{_NUMERALS[level - 1]}级" if 1 <= level <= len(_NUMERALS) else f"{level}级"
 
 

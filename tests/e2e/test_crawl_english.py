@@ -92,11 +92,6 @@ def untranslated(html: str, data: list[str]) -> set[str]:
     return left
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="untranslated interface strings remain (level wordings, 年月日 dates, the batch photo upload page):"
-    " remove this mark once the English pages are clean",
-)
 @pytest.mark.usefixtures("demo")
 def test_every_english_page_every_demo_account_sees_has_no_untranslated_chinese(capsys):
     data = data_strings()
